@@ -1,0 +1,63 @@
+# One-command setup, run and test. Everything a fresh machine needs is installed
+# here from requirements.lock (compiled from pyproject.toml with `make lock`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+VPY       := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+STAMP     := $(VENV)/.installed
+ROWS      ?= 20000
+CONFIG    ?= configs/ad_click.yaml
+PYTEST_ARGS ?=
+
+# Python 3.10: `python3.10` on PATH (pyenv resolves it through .python-version),
+# else pyenv's own install, else the usual system locations.
+PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && command -v python3.10 \
+               || ls -1d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10 2>/dev/null | tail -n 1)
+
+.PHONY: help setup run test test-fast lock clean
+
+help:
+	@echo "make setup      create .venv (Python 3.10) and install the locked dependencies"
+	@echo "make run        generate $(ROWS) ad-click rows and run the pipeline end to end"
+	@echo "make test       run the whole test suite (TEST=fast for unit tests only)"
+	@echo "make test-fast  unit tests only (no TFX pipeline runs)"
+	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "error: Python 3.10 not found. TFX 1.16 needs Python 3.10." >&2; \
+	  echo "  install it with pyenv:  pyenv install 3.10 && pyenv local 3.10" >&2; \
+	  echo "  or Debian/Ubuntu:       apt-get install python3.10 python3.10-venv" >&2; \
+	  exit 1; fi
+	@if [ ! -x $(VPY) ] || ! $(VPY) -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null; then \
+	  echo "creating $(VENV) with $(PYTHON310)"; rm -rf $(VENV); $(PYTHON310) -m venv $(VENV); fi
+	@$(VPY) -m pip --version >/dev/null 2>&1 || $(VPY) -m ensurepip -q
+	@$(VPY) -m uv --version 2>/dev/null | grep -q "$(UV_VERSION)" || $(VPY) -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VPY) -m uv pip sync --python $(VPY) requirements.lock
+	$(VPY) -m uv pip install --python $(VPY) --no-deps -e . "uv==$(UV_VERSION)" pip
+	@touch $(STAMP)
+
+run: setup
+	$(VPY) -m pipelines.datagen ad_click --rows $(ROWS) --out data/ad_click --seed 7
+	$(VPY) -m pipelines.run --config $(CONFIG) --summary runs/ad_click_summary.json
+
+test: setup
+ifeq ($(TEST),fast)
+	$(VPY) -m pytest -m "not slow" $(PYTEST_ARGS)
+else
+	$(VPY) -m pytest $(PYTEST_ARGS)
+endif
+
+test-fast: setup
+	$(VPY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lock: setup
+	$(VPY) -m uv pip compile pyproject.toml --extra dev --python-version 3.10 \
+	  --python-platform x86_64-unknown-linux-gnu --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) runs data .pytest_cache

@@ -1,0 +1,682 @@
+"""The pipeline config: YAML + ``--set`` overrides -> one typed, frozen, validated object.
+
+Everything here is cheap to import (pydantic and PyYAML only), so a bad config is
+rejected long before TensorFlow loads.
+
+Example:
+    >>> cfg = load_config("configs/ad_click.yaml", ["trainer.train_steps=200"])
+    >>> cfg.trainer.train_steps
+    200
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import os
+import re
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.errors import ConfigError
+
+__all__ = [
+    "PipelineConfig",
+    "load_config",
+    "parse_override",
+    "METRICS",
+]
+
+# --------------------------------------------------------------------------- models
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _abspath(value: str | None) -> str | None:
+    """Local paths become absolute (TFX needs absolute URIs); ``gs://`` stays as is."""
+    if value is None or "://" in value:
+        return value
+    return os.path.abspath(os.path.expanduser(value))
+
+
+class PipelineSection(_Strict):
+    name: str = Field(description="Pipeline name; also the ML Metadata pipeline context.")
+    root: str = Field(description="Pipeline root: artifacts and metadata.sqlite live here.")
+    metadata_path: str | None = Field(None, description="SQLite ML Metadata file; default <root>/metadata.sqlite.")
+    enable_cache: bool = Field(True, description="Reuse a component's outputs when its inputs and settings are unchanged.")
+
+    _abs = field_validator("root", "metadata_path")(_abspath)
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,62}", v):
+            raise ValueError("must start with a letter and hold only letters, digits, '_' or '-' (at most 63)")
+        return v
+
+
+class SplitSection(_Strict):
+    train: int = Field(4, ge=1, description="Hash buckets for the train split.")
+    eval: int = Field(1, ge=1, description="Hash buckets for the eval split.")
+
+
+class DataSection(_Strict):
+    source: str = Field(description="Directory of CSV files (local path).")
+    pattern: str = Field("*.csv", description="Glob of the files to read inside data.source.")
+    split: SplitSection = Field(default_factory=SplitSection, description="Train/eval split as hash-bucket ratio.")
+
+    _abs = field_validator("source")(_abspath)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_ok(cls, v: str) -> str:
+        if "/" in v or not v:
+            raise ValueError("must be a file-name glob such as '*.csv', without '/'")
+        return v
+
+
+class SchemaSection(_Strict):
+    path: str | None = Field(None, description="Curated TFDV schema (schema.pbtxt); none -> SchemaGen infers one.")
+
+    _abs = field_validator("path")(_abspath)
+
+
+class LabelSection(_Strict):
+    column: str = Field(description="CSV column holding the label.")
+    task: Literal["binary"] = Field("binary", description="Prediction task; binary labels are 0/1.")
+
+
+# Feature transforms: one class per `transform:` value; YAML may write `age: zscore` as shorthand.
+class _Feature(_Strict):
+    pass
+
+
+class ZScore(_Feature):
+    transform: Literal["zscore"]
+
+
+class MinMax(_Feature):
+    transform: Literal["minmax"]
+
+
+class Log(_Feature):
+    """log1p, then z-score: for heavy right tails."""
+
+    transform: Literal["log"]
+
+
+class Passthrough(_Feature):
+    transform: Literal["passthrough"]
+
+
+class Bucketize(_Feature):
+    transform: Literal["bucketize"]
+    num_buckets: int = Field(10, ge=2, description="Quantile buckets.")
+    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
+
+
+class Vocabulary(_Feature):
+    transform: Literal["vocabulary"]
+    top_k: int | None = Field(None, ge=1, description="Keep the k most frequent values; default all.")
+    oov_buckets: int = Field(1, ge=1, description="Buckets for values not in the vocabulary.")
+    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
+
+
+class Hash(_Feature):
+    transform: Literal["hash"]
+    hash_buckets: int = Field(ge=2, description="Number of hash buckets.")
+    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
+
+
+TimestampPart = Literal["hour", "day_of_week", "month"]
+
+
+class Timestamp(_Feature):
+    """A 'YYYY-MM-DD HH:MM:SS' string split into categorical calendar parts."""
+
+    transform: Literal["timestamp"]
+    parts: list[TimestampPart] = Field(default_factory=lambda: ["hour", "day_of_week", "month"], min_length=1)
+    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
+
+
+class Drop(_Feature):
+    """Read from the CSV and accepted at serving, but not used by the model."""
+
+    transform: Literal["drop"]
+
+
+Feature = Annotated[
+    Union[ZScore, MinMax, Log, Passthrough, Bucketize, Vocabulary, Hash, Timestamp, Drop],
+    Field(discriminator="transform"),
+]
+TRANSFORMS = ("zscore", "minmax", "log", "passthrough", "bucketize", "vocabulary", "hash", "timestamp", "drop")
+
+
+class ModelSection(_Strict):
+    type: Literal["dnn", "wide_and_deep"] = Field("dnn", description="dnn, or wide_and_deep (linear part on categoricals).")
+    hidden_units: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [64, 32], min_length=1)
+    embedding_dim: int = Field(8, ge=1, description="Default embedding size for categorical features.")
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+
+
+class TrainerSection(_Strict):
+    train_steps: int = Field(ge=1, description="Optimizer steps.")
+    eval_steps: int = Field(50, ge=1, description="Validation steps after training.")
+    batch_size: int = Field(128, ge=1)
+    learning_rate: float = Field(1e-3, gt=0)
+    optimizer: Literal["adam", "sgd", "adagrad", "rmsprop"] = "adam"
+    run_fn: str | None = Field(None, description="Custom run_fn as 'package.module.function' (replaces the generic one).")
+
+    @field_validator("run_fn")
+    @classmethod
+    def _fn_path(cls, v: str | None) -> str | None:
+        return _check_function_path(v)
+
+
+class TransformSection(_Strict):
+    preprocessing_fn: str | None = Field(
+        None, description="Custom preprocessing_fn as 'package.module.function' (replaces the generic one)."
+    )
+
+    @field_validator("preprocessing_fn")
+    @classmethod
+    def _fn_path(cls, v: str | None) -> str | None:
+        return _check_function_path(v)
+
+
+def _check_function_path(v: str | None) -> str | None:
+    if v is not None and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", v):
+        raise ValueError("must be a dotted path 'package.module.function', importable from the project root")
+    return v
+
+
+class ChangeThreshold(_Strict):
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
+    absolute: float | None = Field(None, description="Allowed change vs the baseline, e.g. -0.01 (may drop by 0.01).")
+    relative: float | None = Field(None, description="Allowed relative change vs the baseline.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ChangeThreshold:
+        if self.absolute is None and self.relative is None:
+            raise ValueError("set 'absolute' or 'relative' (or both)")
+        return self
+
+
+class Threshold(_Strict):
+    lower_bound: float | None = Field(None, description="Absolute bar the candidate must reach.")
+    upper_bound: float | None = Field(None, description="Absolute ceiling the candidate must stay under.")
+    change: ChangeThreshold | None = Field(None, description="Comparison against the latest blessed model.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Threshold:
+        if self.lower_bound is None and self.upper_bound is None and self.change is None:
+            raise ValueError("set lower_bound, upper_bound or change")
+        return self
+
+
+MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "example_count", "mean_label", "mean_prediction"]
+METRICS: tuple[str, ...] = typing.get_args(MetricName)
+
+
+def _default_thresholds() -> dict[str, Threshold]:
+    return {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))}
+
+
+class EvaluationSection(_Strict):
+    metrics: list[MetricName] = Field(
+        default_factory=lambda: ["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
+        min_length=1,
+    )
+    slices: list[Union[str, list[str]]] = Field(
+        default_factory=list, description="Feature slices (a name, or a list for a cross); overall is always computed."
+    )
+    thresholds: dict[MetricName, Threshold] = Field(
+        default_factory=_default_thresholds, description="Blessing bars per metric; all must pass to push."
+    )
+
+
+class BeamSection(_Strict):
+    runner: Literal["DirectRunner"] = Field("DirectRunner", description="Beam runner for the data components.")
+    direct_running_mode: Literal["in_memory", "multi_threading", "multi_processing"] = "in_memory"
+    direct_num_workers: int = Field(1, ge=0, description="DirectRunner workers; 0 means one per core.")
+    extra_args: list[str] = Field(default_factory=list, description="More Beam pipeline options, '--flag=value'.")
+
+    @field_validator("extra_args")
+    @classmethod
+    def _flags(cls, v: list[str]) -> list[str]:
+        for arg in v:
+            if not arg.startswith("--"):
+                raise ValueError(f"each entry must look like '--option=value', got {arg!r}")
+        return v
+
+    def args(self) -> list[str]:
+        workers = self.direct_num_workers or (os.cpu_count() or 1)
+        return [
+            f"--runner={self.runner}",
+            f"--direct_running_mode={self.direct_running_mode}",
+            f"--direct_num_workers={workers}",
+            *self.extra_args,
+        ]
+
+
+class PushSection(_Strict):
+    serving_dir: str = Field(description="TF Serving model base: <serving_dir>/<model_name>/<version>/.")
+    model_name: str | None = Field(None, description="Served model name; default pipeline.name.")
+
+    _abs = field_validator("serving_dir")(_abspath)
+
+    @field_validator("model_name")
+    @classmethod
+    def _name_ok(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
+            raise ValueError("must hold only letters, digits, '_', '.' or '-'")
+        return v
+
+
+class PipelineConfig(_Strict):
+    """The whole, validated pipeline config. Built only through :func:`load_config`."""
+
+    pipeline: PipelineSection
+    data: DataSection
+    schema_: SchemaSection = Field(default_factory=SchemaSection, alias="schema")
+    label: LabelSection
+    features: dict[str, Feature] = Field(min_length=1, description="Every CSV column but the label, with its transform.")
+    model: ModelSection = Field(default_factory=ModelSection)
+    transform: TransformSection = Field(default_factory=TransformSection)
+    trainer: TrainerSection
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    beam: BeamSection = Field(default_factory=BeamSection)
+    push: PushSection
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        # `age: zscore` is short for `age: {transform: zscore}`.
+        if isinstance(v, dict):
+            return {k: ({"transform": s} if isinstance(s, str) else s) for k, s in v.items()}
+        return v
+
+    @property
+    def model_name(self) -> str:
+        return self.push.model_name or self.pipeline.name
+
+    @property
+    def metadata_path(self) -> str:
+        return self.pipeline.metadata_path or os.path.join(self.pipeline.root, "metadata.sqlite")
+
+    @property
+    def used_features(self) -> dict[str, Feature]:
+        return {k: f for k, f in self.features.items() if f.transform != "drop"}
+
+    def transform_spec(self) -> dict[str, Any]:
+        """The plain-dict spec for the transform (TFX custom_config): label and features only,
+        so a trainer setting never changes Transform's inputs and never invalidates its cache."""
+        return {
+            "label": self.label.column,
+            "task": self.label.task,
+            "features": {k: f.model_dump() for k, f in self.features.items()},
+        }
+
+    def trainer_spec(self) -> dict[str, Any]:
+        """The plain-dict spec for the trainer: the transform's plus model and training settings."""
+        return {
+            **self.transform_spec(),
+            "model": self.model.model_dump(),
+            "trainer": self.trainer.model_dump(exclude={"run_fn"}),
+        }
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"{self.name}:{line}: duplicate key {key!r} (first at line {seen[key]})",
+                    hint="keep one of them",
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads `1e-3` as a string; accept exponent floats the way YAML 1.2 (and users) expect.
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"), list("-+0123456789.")
+)
+
+
+def _key_lines(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map each key path in the YAML document to its line number."""
+    lines: dict[tuple[Any, ...], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            path = prefix + (k.value,)
+            lines[path] = k.start_mark.line + 1
+            lines.update(_key_lines(v, path))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            lines[prefix + (i,)] = v.start_mark.line + 1
+            lines.update(_key_lines(v, prefix + (i,)))
+    return lines
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse one ``--set dotted.key=value``; the value is read as YAML (``3``, ``true``, ``[64, 32]``)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected dotted.key=value, e.g. --set trainer.train_steps=500")
+    parts = key.split(".")
+    if any(not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", p) for p in parts):
+        raise ConfigError(f"--set {text!r}: {key!r} is not a dotted key such as trainer.train_steps")
+    try:
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {text!r}: value is not valid YAML ({_yaml_reason(exc)})") from exc
+    return parts, value
+
+
+def _apply_override(data: dict[str, Any], parts: list[str], value: Any, text: str) -> None:
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            where = ".".join(parts[: i + 1])
+            raise ConfigError(f"--set {text!r}: {where} is a value, not a section; cannot set {'.'.join(parts)}")
+        node = child
+    node[parts[-1]] = value
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+
+
+def load_config(path: str | os.PathLike[str], overrides: list[str] | tuple[str, ...] = ()) -> PipelineConfig:
+    """Load a YAML pipeline config, apply ``--set`` overrides, validate everything.
+
+    Raises:
+        ConfigError: naming the file, line and dotted key of every problem found.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{name}: config file not found", hint="pass --config PATH to an existing YAML file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{name}: cannot read config file ({exc})") from exc
+
+    try:
+        loader = _UniqueKeyLoader(text)
+        loader.name = name
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
+    except ConfigError:
+        raise
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML ({_yaml_reason(exc)})") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: the top level must be a mapping of sections (pipeline:, data:, ...)")
+
+    overridden: dict[tuple[str, ...], str] = {}
+    for text_ in overrides:
+        parts, value = parse_override(text_)
+        _apply_override(data, parts, value, text_)
+        overridden[tuple(parts)] = text_
+
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_describe_error(err, name, lines, overridden) for err in exc.errors()]) from exc
+
+    problems = [p for check in _CHECKS for p in check(config)]
+    if problems:
+        raise ConfigError([_locate(name, lines, overridden, key) + msg for key, msg in problems])
+    return config
+
+
+# --------------------------------------------------------------------------- error messages
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    if typing.get_origin(tp) is Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return tp
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[list[str], Any]:
+    """Follow a pydantic error location through the models.
+
+    Returns the user-facing key path (union tags removed, aliases applied) and the
+    type found at the end, so unknown keys can be compared with the allowed ones.
+    """
+    tp: Any = PipelineConfig
+    shown: list[str] = []
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = next((f for n, f in tp.model_fields.items() if (f.alias or n) == part or n == part), None)
+            shown.append(str(part))
+            tp = field.annotation if field else None
+        elif typing.get_origin(tp) is dict:
+            shown.append(str(part))
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) is list:
+            shown[-1:] = [f"{shown[-1]}[{part}]"] if shown else [f"[{part}]"]
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) is Union:
+            members = [_unwrap(a) for a in typing.get_args(tp)]
+            tagged = [
+                m for m in members
+                if isinstance(m, type) and issubclass(m, BaseModel) and "transform" in m.model_fields
+                and typing.get_args(m.model_fields["transform"].annotation) == (part,)
+            ]
+            if tagged:  # a discriminated-union tag: not a key the user wrote
+                tp = tagged[0]
+            else:
+                shown.append(str(part))
+                tp = None
+        else:
+            shown.append(str(part))
+            tp = None
+    return shown, _unwrap(tp) if tp is not None else None
+
+
+def _allowed_keys(tp: Any) -> list[str]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or n for n, f in tp.model_fields.items()]
+    return []
+
+
+def _locate(file: str, lines: dict[tuple[Any, ...], int], overridden: dict[tuple[str, ...], str], key: str) -> str:
+    parts = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]\.?", key) if p != "")
+    for n in range(len(parts), 0, -1):
+        if parts[:n] in overridden:
+            return f"--set {overridden[parts[:n]]}: {key}: "
+        if parts[:n] in lines:
+            return f"{file}:{lines[parts[:n]]}: {key}: "
+    return f"{file}: {key}: "
+
+
+def _describe_error(err: dict[str, Any], file: str, lines: dict[tuple[Any, ...], int], overridden: dict[tuple[str, ...], str]) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent_path, parent_tp = _walk(loc[:-1])
+        unknown = str(loc[-1])
+        allowed = _allowed_keys(parent_tp)
+        key = ".".join(parent_path + [unknown])
+        guess = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
+        msg = f"unknown key {unknown!r}"
+        if guess:
+            msg += f"; did you mean {guess[0]!r}?"
+        if allowed:
+            msg += f" (allowed here: {', '.join(allowed)})"
+        return _locate(file, lines, overridden, key) + msg
+    path, _ = _walk(loc)
+    key = ".".join(path) or "(top level)"
+    if kind == "missing":
+        return _locate(file, lines, overridden, key) + "required key is missing"
+    if kind == "union_tag_invalid":
+        return _locate(file, lines, overridden, key + ".transform") + (
+            f"unknown transform {err['input'].get('transform')!r}; allowed: {', '.join(TRANSFORMS)}"
+        )
+    if kind == "union_tag_not_found":
+        return _locate(file, lines, overridden, key) + (
+            f"needs a 'transform' key (one of: {', '.join(TRANSFORMS)}), or write `{path[-1]}: zscore` as shorthand"
+        )
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    got = err.get("input")
+    if kind not in ("model_type", "dict_type") and not isinstance(got, (dict, list)):
+        msg += f" (got {got!r})"
+    elif kind in ("model_type", "dict_type"):
+        msg = f"must be a mapping (section), got {type(got).__name__} {got!r}"
+    return _locate(file, lines, overridden, key) + msg
+
+
+# --------------------------------------------------------------------------- cross-field checks
+# Each check returns (dotted key, message) pairs; messages name both sides and the fix.
+
+Problem = tuple[str, str]
+
+
+def _csv_files(cfg: PipelineConfig) -> list[str]:
+    return sorted(glob.glob(os.path.join(cfg.data.source, cfg.data.pattern)))
+
+
+def check_data_source(cfg: PipelineConfig) -> list[Problem]:
+    src = cfg.data.source
+    if "://" in src:
+        return [("data.source", f"{src!r}: only local directories are supported by this version")]
+    if not os.path.exists(src):
+        return [("data.source", f"directory {src} does not exist; generate data with "
+                 f"`python -m pipelines.datagen ad_click --rows 20000 --out {src}` or point data.source at your CSV folder")]
+    if not os.path.isdir(src):
+        return [("data.source", f"{src} is a file; data.source must be the directory that holds the CSV files")]
+    if not _csv_files(cfg):
+        return [("data.source", f"no files match {cfg.data.pattern!r} in {src}; set data.pattern or add CSV files")]
+    return []
+
+
+def read_csv_header(path: str) -> list[str]:
+    """The column names on a CSV file's first line (BOM and surrounding quotes removed)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        row = next(csv.reader([fh.readline()]), [])
+    return [c.strip() for c in row]
+
+
+def _columns(cfg: PipelineConfig) -> tuple[str, list[str]] | None:
+    files = _csv_files(cfg) if os.path.isdir(cfg.data.source) else []
+    if not files:
+        return None
+    try:
+        return files[0], read_csv_header(files[0])
+    except (OSError, UnicodeDecodeError):
+        return None  # reported by data validation, with the file named
+
+
+def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
+    found = _columns(cfg)
+    if found is None:
+        return []
+    file, header = found
+    problems: list[Problem] = []
+    for name in cfg.features:
+        if name not in header:
+            guess = difflib.get_close_matches(name, header, n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            problems.append((f"features.{name}", f"{name!r} is not a column of {file}{hint} (columns: {', '.join(header)})"))
+    if cfg.label.column not in header:
+        problems.append(("label.column", f"{cfg.label.column!r} is not a column of {file} (columns: {', '.join(header)})"))
+    missing = [c for c in header if c not in cfg.features and c != cfg.label.column]
+    if missing:
+        problems.append(("features", f"columns {', '.join(missing)} of {file} have no entry; give each a transform, "
+                         f"or `{missing[0]}: drop` to ignore it"))
+    return problems
+
+
+def check_label_not_feature(cfg: PipelineConfig) -> list[Problem]:
+    if cfg.label.column in cfg.features:
+        return [(f"features.{cfg.label.column}", f"{cfg.label.column!r} is the label (label.column); remove it from features")]
+    return []
+
+
+def check_some_feature_used(cfg: PipelineConfig) -> list[Problem]:
+    if not cfg.used_features and cfg.trainer.run_fn is None:
+        return [("features", "every feature is `drop`; the model needs at least one input")]
+    return []
+
+
+def check_schema_file(cfg: PipelineConfig) -> list[Problem]:
+    path = cfg.schema_.path
+    if path is None or "://" in path:
+        return []
+    if not os.path.isfile(path):
+        return [("schema.path", f"schema file {path} does not exist; fix the path, or remove schema.path to infer one")]
+    names = re.findall(r'^\s*name:\s*"([^"]+)"', Path(path).read_text(encoding="utf-8"), flags=re.M)
+    problems = []
+    for name in [*cfg.features, cfg.label.column]:
+        if names and name not in names:
+            problems.append((f"features.{name}" if name != cfg.label.column else "label.column",
+                             f"{name!r} is not a feature of schema {path}; add it to the schema or fix the name"))
+    return problems
+
+
+def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
+    return [
+        (f"evaluation.thresholds.{m}", f"threshold on {m!r}, which is not in evaluation.metrics; add it there")
+        for m in cfg.evaluation.thresholds
+        if m not in cfg.evaluation.metrics
+    ]
+
+
+def check_slices_are_features(cfg: PipelineConfig) -> list[Problem]:
+    problems = []
+    for i, sl in enumerate(cfg.evaluation.slices):
+        for name in [sl] if isinstance(sl, str) else sl:
+            if name not in cfg.features:
+                problems.append((f"evaluation.slices[{i}]", f"slice feature {name!r} is not in features"))
+    return problems
+
+
+_CHECKS = (
+    check_data_source,
+    check_features_are_columns,
+    check_label_not_feature,
+    check_some_feature_used,
+    check_schema_file,
+    check_thresholds_are_metrics,
+    check_slices_are_features,
+)

@@ -1,0 +1,196 @@
+"""Read a finished run's results from ML Metadata -> summary table, JSON and exit status.
+
+Everything is found through MLMD (the run's ``pipeline_run`` context and the
+artifacts attributed to it), never through guessed paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pipelines.config import PipelineConfig
+from pipelines.runners.local import RunRecord
+
+
+@dataclass
+class RunSummary:
+    status: str  # succeeded | failed | blocked
+    pipeline: str
+    run_id: str | None
+    seconds: float
+    components: list[dict[str, Any]]
+    anomalies: list[dict[str, str]] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    slices: dict[str, dict[str, float]] = field(default_factory=dict)
+    baseline: dict[str, Any] | None = None
+    blessed: bool = False
+    failed_thresholds: list[str] = field(default_factory=list)
+    pushed: dict[str, Any] | None = None
+    error: str | None = None
+    log_path: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=False)
+
+
+def _store(metadata_path: str) -> Any:
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    cfg = metadata_store_pb2.ConnectionConfig()
+    cfg.sqlite.filename_uri = metadata_path
+    cfg.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(cfg)
+
+
+def _latest_run_artifacts(store: Any) -> tuple[str | None, dict[str, list[Any]]]:
+    """(run id, artifacts of the latest pipeline run by type name)."""
+    runs = store.get_contexts_by_type("pipeline_run")
+    if not runs:
+        return None, {}
+    run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
+    by_type: dict[str, list[Any]] = {}
+    types = {t.id: t.name for t in store.get_artifact_types()}
+    for art in store.get_artifacts_by_context(run.id):
+        by_type.setdefault(types.get(art.type_id, "?"), []).append(art)
+    for arts in by_type.values():
+        arts.sort(key=lambda a: a.id)
+    return run.name, by_type
+
+
+def _prop(artifact: Any, key: str) -> Any:
+    value = artifact.custom_properties.get(key)
+    if value is None:
+        return None
+    which = value.WhichOneof("value")
+    return getattr(value, which) if which else None
+
+
+def read_anomalies(uri: str) -> list[dict[str, str]]:
+    """Anomalies per split from an ExampleAnomalies artifact directory."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found = []
+    for split_dir in sorted(os.listdir(uri)) if os.path.isdir(uri) else []:
+        path = os.path.join(uri, split_dir, "SchemaDiff.pb")
+        if not os.path.exists(path):
+            continue
+        anomalies = anomalies_pb2.Anomalies()
+        with open(path, "rb") as fh:
+            anomalies.ParseFromString(fh.read())
+        for feature, info in sorted(anomalies.anomaly_info.items()):
+            kinds = [anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason] or ["UNKNOWN"]
+            found.append({
+                "split": split_dir.removeprefix("Split-"),
+                "feature": feature,
+                "kind": ",".join(kinds),
+                "description": info.description or info.short_description,
+            })
+        if anomalies.HasField("dataset_anomaly_info"):
+            info = anomalies.dataset_anomaly_info
+            found.append({"split": split_dir.removeprefix("Split-"), "feature": "(dataset)",
+                          "kind": ",".join(anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason),
+                          "description": info.description})
+    return found
+
+
+def _slice_name(slice_key: Any) -> str:
+    parts = [f"{k}={v}" for k, v in slice_key]
+    return ", ".join(parts) if parts else "overall"
+
+
+def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], list[str]]:
+    """(metrics by slice, baseline diffs by slice, failed threshold messages) from a ModelEvaluation."""
+    import tensorflow_model_analysis as tfma
+
+    metrics: dict[str, dict[str, float]] = {}
+    diffs: dict[str, dict[str, float]] = {}
+    result = tfma.load_eval_result(uri)
+    for slice_key, by_output in result.slicing_metrics:
+        for _output, by_class in by_output.items():
+            for _class, values in by_class.items():
+                for name, value in values.items():
+                    number = value.get("doubleValue") if isinstance(value, dict) else None
+                    if number is None:
+                        continue
+                    target = diffs if name.endswith("_diff") or "diff" in name.split("/")[-1] else metrics
+                    target.setdefault(_slice_name(slice_key), {})[name] = float(number)
+    failed: list[str] = []
+    try:
+        validation = tfma.load_validation_result(uri)
+    except Exception:  # noqa: BLE001 - no validation file when no thresholds are set
+        validation = None
+    if validation is not None and not validation.validation_ok:
+        for per_slice in validation.metric_validations_per_slice:
+            for failure in per_slice.failures:
+                failed.append(f"{failure.metric_key.name}: {failure.message}".strip())
+    return metrics, diffs, failed
+
+
+def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = None) -> RunSummary:
+    """Assemble the summary of the run just finished from ``record`` and ML Metadata."""
+    run_id, arts = (None, {})
+    if os.path.exists(config.metadata_path):
+        run_id, arts = _latest_run_artifacts(_store(config.metadata_path))
+    summary = RunSummary(
+        status=status or ("failed" if record.error else "succeeded"),
+        pipeline=config.pipeline.name,
+        run_id=run_id,
+        seconds=round(record.seconds, 1),
+        components=[{"name": c.name, "status": c.status, "seconds": round(c.seconds, 1)} for c in record.components],
+        error=record.error,
+        log_path=record.log_path,
+    )
+    for art in arts.get("ExampleAnomalies", [])[-1:]:
+        summary.anomalies = read_anomalies(art.uri)
+    for art in arts.get("ModelEvaluation", [])[-1:]:
+        by_slice, diffs, failed = read_evaluation(art.uri)
+        summary.metrics = by_slice.get("overall", {})
+        summary.slices = {k: v for k, v in by_slice.items() if k != "overall"}
+        summary.failed_thresholds = failed
+        if diffs:
+            summary.baseline = {"diff": diffs.get("overall", {})}
+    for art in arts.get("ModelBlessing", [])[-1:]:
+        summary.blessed = _prop(art, "blessed") == 1
+    for art in arts.get("PushedModel", [])[-1:]:
+        if _prop(art, "pushed") == 1:
+            summary.pushed = {"version": int(_prop(art, "pushed_version")), "path": _prop(art, "pushed_destination")}
+    return summary
+
+
+def format_table(summary: RunSummary) -> str:
+    """The end-of-run table for the console."""
+    width = max([len(c["name"]) for c in summary.components] + [9])
+    lines = ["", f"{'component':<{width}}  {'status':<8} {'seconds':>8}", "-" * (width + 19)]
+    for c in summary.components:
+        lines.append(f"{c['name']:<{width}}  {c['status']:<8} {c['seconds']:>8.1f}")
+    lines.append("-" * (width + 19))
+    lines.append(f"{'total':<{width}}  {summary.status:<8} {summary.seconds:>8.1f}")
+    lines.append("")
+    if summary.anomalies:
+        lines.append(f"anomalies: {len(summary.anomalies)}")
+        for a in summary.anomalies:
+            lines.append(f"  [{a['split']}] {a['feature']}: {a['kind']} - {a['description']}")
+    else:
+        lines.append("anomalies: none")
+    if summary.metrics:
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
+        lines.append(f"eval metrics (overall): {shown}")
+    for name, values in sorted(summary.slices.items())[:20]:
+        lines.append(f"  {name}: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(values.items())))
+    if summary.baseline:
+        lines.append("vs baseline: " + ", ".join(f"{k}={v:+.4f}" for k, v in sorted(summary.baseline["diff"].items())))
+    elif summary.metrics:
+        lines.append("vs baseline: none (no earlier blessed model)")
+    lines.append(f"blessed: {'yes' if summary.blessed else 'no'}")
+    for failure in summary.failed_thresholds:
+        lines.append(f"  failed threshold: {failure}")
+    lines.append(f"pushed: {summary.pushed['path'] if summary.pushed else 'nothing'}")
+    if summary.error:
+        lines.append(f"error: {summary.error}")
+    if summary.log_path:
+        lines.append(f"log: {summary.log_path}")
+    return "\n".join(lines)
