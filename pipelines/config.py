@@ -268,6 +268,9 @@ class BeamSection(_Strict):
 class PushSection(_Strict):
     serving_dir: str = Field(description="TF Serving model base: <serving_dir>/<model_name>/<version>/.")
     model_name: str | None = Field(None, description="Served model name; default pipeline.name.")
+    keep_versions: int = Field(5, ge=1, description="Versions kept under <serving_dir>/<model_name>/; older ones are removed.")
+    infra_validation: bool = Field(True, description="Load and query the candidate in a separate process before pushing.")
+    warmup_requests: int = Field(10, ge=0, le=1000, description="Eval rows written as TF Serving warm-up requests.")
 
     _abs = field_validator("serving_dir")(_abspath)
 
@@ -277,6 +280,12 @@ class PushSection(_Strict):
         if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
             raise ValueError("must hold only letters, digits, '_', '.' or '-'")
         return v
+
+
+class ServingSection(_Strict):
+    host: str = Field("127.0.0.1", description="Address `pipelines.serve` binds to.")
+    port: int = Field(8501, ge=1, le=65535, description="REST port (TF Serving's default is 8501).")
+    poll_seconds: float = Field(2.0, gt=0, description="How often the server looks for new or rolled-back versions.")
 
 
 class PipelineConfig(_Strict):
@@ -293,6 +302,7 @@ class PipelineConfig(_Strict):
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     beam: BeamSection = Field(default_factory=BeamSection)
     push: PushSection
+    serving: ServingSection = Field(default_factory=ServingSection)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

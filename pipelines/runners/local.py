@@ -120,10 +120,10 @@ def run_local(config: PipelineConfig, *, verbose: bool = False, out: TextIO = sy
     absl_logger.setLevel(logging.INFO)
     tf_logger = logging.getLogger("tensorflow")
     saved_tf_level = tf_logger.level
-    if not verbose:  # absl's and TF's own stderr handlers: keep the console to our progress lines
+    if not verbose:  # absl's and TF's own stderr handlers: the console gets our lines, the log file the rest
         tf_logger.setLevel(logging.ERROR)
         for h in root.handlers:
-            h.setLevel(logging.ERROR)
+            h.setLevel(logging.CRITICAL + 1)
     root.addHandler(file_handler)
     absl_logger.addHandler(progress)
     try:
