@@ -31,3 +31,27 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
             "model": [model] if model else [],
             "model_blessing": [blessing] if blessing else [],
         }
+
+
+class PreviousPassedStatisticsStrategy(resolver.ResolverStrategy):
+    """Drift baseline: statistics of the newest earlier data that passed the validation gate.
+
+    Inputs ``candidate`` (this run's statistics), ``statistics`` (all), ``verdicts`` (all
+    ValidationVerdicts). Older-than-candidate keeps a cached rerun's inputs identical;
+    passed-only keeps a blocked data drop from becoming the next baseline.
+    """
+
+    def resolve_artifacts(self, store: Any, input_dict: dict[str, list[Any]]) -> dict[str, list[Any]] | None:
+        candidates = input_dict.get("candidate", [])
+        newest_allowed = min((a.id for a in candidates), default=None)
+        stats = {a.id: a for a in input_dict.get("statistics", [])}
+        chosen = []
+        for verdict in sorted(input_dict.get("verdicts", []), key=lambda a: a.id, reverse=True):
+            sid = verdict.get_int_custom_property("statistics_id")
+            if verdict.get_int_custom_property("passed") != 1 or sid not in stats:
+                continue
+            if newest_allowed is not None and sid >= newest_allowed:
+                continue
+            chosen = [stats[sid]]
+            break
+        return {"candidate": list(candidates), "statistics": chosen, "verdicts": []}

@@ -8,6 +8,7 @@ The chain, in order (the node ids are what the progress lines and summary show):
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -75,11 +76,43 @@ def eval_config(config: PipelineConfig) -> Any:
     )
 
 
-def build_components(config: PipelineConfig) -> list[Any]:
-    """The TFX components for ``config``, wired in order."""
+def component_names(config: PipelineConfig) -> list[str]:
+    """The ids of the components ``build_components`` makes, in run order, without importing TFX.
+
+    Used to report every component (skipped ones too) when a run stops early.
+    ``tests/e2e`` checks it against the built pipeline.
+    """
+    names = ["CsvExampleGen", "ImportSchemaGen" if config.schema_.path else "SchemaGen", "StatisticsGen",
+             "ExampleValidator", "DataGate", "Transform"]
+    if config.validation.post_transform:
+        names.append("TransformGate")
+    return names + ["Trainer", "Evaluator", "Pusher"]
+
+
+def gate_policy(config: PipelineConfig, gate: str) -> str:
+    """The validation gate's parameters (JSON): severity, allowances, drift and skew bounds."""
+    v = config.validation
+    policy: dict[str, Any] = {
+        "gate": gate,
+        "block_on": v.block_on,
+        "allow": {f: sorted(v.allowed_kinds(f)) for f in v.allow},
+        "schema_path": config.schema_.path,
+        "label": config.label.column,
+    }
+    if gate == "data":
+        policy["drift"] = v.drift.model_dump()
+        if v.skew.serving_data:
+            policy["skew"] = {"threshold": v.skew.threshold}
+            policy["skew_data"] = os.path.join(v.skew.serving_data, "*.csv")
+    return json.dumps(policy, sort_keys=True)
+
+
+def build_components(config: PipelineConfig, until: str | None = None) -> list[Any]:
+    """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
     from tfx import v1 as tfx
 
-    from components.resolvers import PreviousBlessedModelStrategy
+    from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
+    from components.validation_gate import ValidationGate, ValidationVerdict
 
     output_config = tfx.proto.Output(
         split_config=tfx.proto.SplitConfig(splits=[
@@ -87,8 +120,12 @@ def build_components(config: PipelineConfig) -> list[Any]:
             tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.data.split.eval),
         ]))
     input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=config.data.pattern)])
+    range_config = None
+    if config.data.rolling_spans:
+        range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
     example_gen = tfx.components.CsvExampleGen(
-        input_base=config.data.source, input_config=input_config, output_config=output_config)
+        input_base=config.data.source, input_config=input_config, output_config=output_config,
+        range_config=range_config)
 
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.schema_.path:
@@ -97,6 +134,28 @@ def build_components(config: PipelineConfig) -> list[Any]:
         schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    gate_inputs: dict[str, Any] = {}
+    validation: list[Any] = []
+    if config.validation.drift.enabled:
+        drift_baseline = tfx.dsl.Resolver(
+            strategy_class=PreviousPassedStatisticsStrategy,
+            candidate=statistics_gen.outputs["statistics"],
+            statistics=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ExampleStatistics),
+            verdicts=tfx.dsl.Channel(type=ValidationVerdict),
+        ).with_id("drift_baseline_resolver")
+        gate_inputs["baseline_statistics"] = drift_baseline.outputs["statistics"]
+        validation.append(drift_baseline)
+    data_gate = ValidationGate(
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        policy=gate_policy(config, "data"),
+        **gate_inputs,
+    ).with_id("DataGate")
+    validation.append(data_gate)
+    ingest = [example_gen, schema_gen, statistics_gen, example_validator, *validation]
+    if until == "validate":
+        return ingest
 
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"],
@@ -104,6 +163,13 @@ def build_components(config: PipelineConfig) -> list[Any]:
         preprocessing_fn=config.transform.preprocessing_fn or GENERIC_PREPROCESSING_FN,
         custom_config=config.transform_spec(),
     )
+    transform.add_upstream_node(data_gate)  # bad data never reaches Transform
+    after_transform: list[Any] = []
+    if config.validation.post_transform:
+        transform_gate = ValidationGate(
+            anomalies=transform.outputs["post_transform_anomalies"], policy=gate_policy(config, "transform"),
+        ).with_id("TransformGate")
+        after_transform.append(transform_gate)
     trainer = tfx.components.Trainer(
         run_fn=config.trainer.run_fn or GENERIC_RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -113,6 +179,8 @@ def build_components(config: PipelineConfig) -> list[Any]:
         eval_args=tfx.proto.EvalArgs(num_steps=config.trainer.eval_steps),
         custom_config=config.trainer_spec(),
     )
+    for node in after_transform:
+        trainer.add_upstream_node(node)
     baseline = tfx.dsl.Resolver(
         strategy_class=PreviousBlessedModelStrategy,
         candidate=trainer.outputs["model"],
@@ -132,18 +200,17 @@ def build_components(config: PipelineConfig) -> list[Any]:
             filesystem=tfx.proto.PushDestination.Filesystem(
                 base_directory=os.path.join(config.push.serving_dir, config.model_name))),
     )
-    return [example_gen, statistics_gen, schema_gen, example_validator, transform, trainer, baseline,
-            evaluator, pusher]
+    return [*ingest, transform, *after_transform, trainer, baseline, evaluator, pusher]
 
 
-def build_pipeline(config: PipelineConfig) -> Any:
+def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
     """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``)."""
     from tfx import v1 as tfx
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,
         pipeline_root=config.pipeline.root,
-        components=build_components(config),
+        components=build_components(config, until),
         enable_cache=config.pipeline.enable_cache,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path),
         beam_pipeline_args=config.beam.args(),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Callable
 
 from pipelines.errors import PipelineError
@@ -18,3 +20,10 @@ def main_guard(main: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug, not a user error: short message unless asked
+        if os.environ.get("PIPELINES_DEBUG"):
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {exc}\n"
+                  "  hint: set PIPELINES_DEBUG=1 for the traceback, and please report it", file=sys.stderr)
+        return 1

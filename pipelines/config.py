@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import difflib
-import glob
 import os
 import re
 import typing
@@ -68,7 +67,12 @@ class SplitSection(_Strict):
 
 class DataSection(_Strict):
     source: str = Field(description="Directory of CSV files (local path).")
-    pattern: str = Field("*.csv", description="Glob of the files to read inside data.source.")
+    pattern: str = Field(
+        "*.csv",
+        description="Files to read, relative to data.source. May name span folders with TFX's {SPAN} "
+        "(or {YYYY}, {MM}, {DD}), e.g. 'span-{SPAN}/*.csv': the latest span is read.",
+    )
+    rolling_spans: int | None = Field(None, ge=1, description="With {SPAN}: read the latest N spans instead of one.")
     split: SplitSection = Field(default_factory=SplitSection, description="Train/eval split as hash-bucket ratio.")
 
     _abs = field_validator("source")(_abspath)
@@ -76,9 +80,19 @@ class DataSection(_Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern_ok(cls, v: str) -> str:
-        if "/" in v or not v:
-            raise ValueError("must be a file-name glob such as '*.csv', without '/'")
+        if not v or v.startswith("/") or ".." in v.split("/"):
+            raise ValueError("must be a glob relative to data.source, such as '*.csv' or 'span-{SPAN}/*.csv'")
         return v
+
+    @property
+    def has_spans(self) -> bool:
+        return any(t in self.pattern for t in ("{SPAN}", "{YYYY}", "{MM}", "{DD}"))
+
+    @model_validator(mode="after")
+    def _rolling_needs_spans(self) -> DataSection:
+        if self.rolling_spans is not None and not self.has_spans:
+            raise ValueError("rolling_spans needs a {SPAN} (or {YYYY}{MM}{DD}) placeholder in data.pattern")
+        return self
 
 
 class SchemaSection(_Strict):
@@ -282,6 +296,62 @@ class PushSection(_Strict):
         return v
 
 
+# Friendly names for groups of TFDV anomaly kinds, usable in validation.allow.
+ANOMALY_ALIASES: dict[str, tuple[str, ...]] = {
+    "new_values": ("ENUM_TYPE_UNEXPECTED_STRING_VALUES",),
+    "missing_values": ("FEATURE_TYPE_LOW_FRACTION_PRESENT", "FEATURE_TYPE_LOW_NUMBER_PRESENT", "FEATURE_TYPE_NOT_PRESENT"),
+    "out_of_range": ("INT_TYPE_BIG_INT", "INT_TYPE_SMALL_INT", "FLOAT_TYPE_BIG_FLOAT", "FLOAT_TYPE_SMALL_FLOAT"),
+    "drift": ("COMPARATOR_L_INFTY_HIGH", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"),
+}
+
+
+class DriftSection(_Strict):
+    enabled: bool = Field(True, description="Compare with the data of the previous run that passed validation.")
+    categorical_threshold: float = Field(0.1, gt=0, description="Default L-infinity bound for categorical features.")
+    numeric_threshold: float = Field(0.1, gt=0, description="Default Jensen-Shannon bound for numeric features.")
+    features: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict, description="Per-feature bounds.")
+
+
+class SkewSection(_Strict):
+    serving_data: str | None = Field(None, description="Directory of serving-log CSV files to compare with training data.")
+    threshold: float = Field(0.1, gt=0, description="L-infinity / Jensen-Shannon bound for training/serving skew.")
+
+    _abs = field_validator("serving_data")(_abspath)
+
+
+class ValidationSection(_Strict):
+    block_on: Literal["error", "warning", "never"] = Field(
+        "error", description="Stop before training on anomalies of this severity or worse ('never': only report).")
+    allow: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Anomaly kinds tolerated per feature: TFDV kind names or new_values, missing_values, "
+        "out_of_range, drift.")
+    drift: DriftSection = Field(default_factory=DriftSection)
+    skew: SkewSection = Field(default_factory=SkewSection)
+    post_transform: bool = Field(True, description="Also gate on Transform's post-transform anomalies.")
+
+    @field_validator("allow")
+    @classmethod
+    def _kinds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        from tensorflow_metadata.proto.v0 import anomalies_pb2  # protobuf only: cheap
+
+        known = set(anomalies_pb2.AnomalyInfo.Type.keys()) | set(ANOMALY_ALIASES)
+        for feature, kinds in v.items():
+            for kind in kinds:
+                if kind not in known:
+                    guess = difflib.get_close_matches(kind, sorted(known), n=1)
+                    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+                    raise ValueError(f"{feature}: unknown anomaly kind {kind!r}{hint} "
+                                     f"(use {', '.join(ANOMALY_ALIASES)} or a TFDV AnomalyInfo.Type name)")
+        return v
+
+    def allowed_kinds(self, feature: str) -> set[str]:
+        kinds: set[str] = set()
+        for kind in self.allow.get(feature, []):
+            kinds.update(ANOMALY_ALIASES.get(kind, (kind,)))
+        return kinds
+
+
 class ServingSection(_Strict):
     host: str = Field("127.0.0.1", description="Address `pipelines.serve` binds to.")
     port: int = Field(8501, ge=1, le=65535, description="REST port (TF Serving's default is 8501).")
@@ -299,6 +369,7 @@ class PipelineConfig(_Strict):
     model: ModelSection = Field(default_factory=ModelSection)
     transform: TransformSection = Field(default_factory=TransformSection)
     trainer: TrainerSection
+    validation: ValidationSection = Field(default_factory=ValidationSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     beam: BeamSection = Field(default_factory=BeamSection)
     push: PushSection
@@ -581,7 +652,9 @@ Problem = tuple[str, str]
 
 
 def _csv_files(cfg: PipelineConfig) -> list[str]:
-    return sorted(glob.glob(os.path.join(cfg.data.source, cfg.data.pattern)))
+    from pipelines.sources import resolve
+
+    return resolve(cfg.data.source, cfg.data.pattern, cfg.data.rolling_spans).files
 
 
 def check_data_source(cfg: PipelineConfig) -> list[Problem]:
@@ -618,6 +691,9 @@ def _columns(cfg: PipelineConfig) -> tuple[str, list[str]] | None:
 
 
 def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
+    """Without a curated schema the CSV header is the list of columns (with one, data validation checks it)."""
+    if cfg.schema_.path is not None:
+        return []
     found = _columns(cfg)
     if found is None:
         return []
@@ -655,12 +731,37 @@ def check_schema_file(cfg: PipelineConfig) -> list[Problem]:
         return []
     if not os.path.isfile(path):
         return [("schema.path", f"schema file {path} does not exist; fix the path, or remove schema.path to infer one")]
-    names = re.findall(r'^\s*name:\s*"([^"]+)"', Path(path).read_text(encoding="utf-8"), flags=re.M)
+    names = schema_feature_names(path)
+    if not names:
+        return [("schema.path", f"{path} names no features; is it a TFDV schema (text format)?")]
     problems = []
     for name in [*cfg.features, cfg.label.column]:
-        if names and name not in names:
+        if name not in names:
+            guess = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
             problems.append((f"features.{name}" if name != cfg.label.column else "label.column",
-                             f"{name!r} is not a feature of schema {path}; add it to the schema or fix the name"))
+                             f"{name!r} is not a feature of schema {path}{hint}; add it to the schema or fix the name"))
+    missing = [n for n in names if n not in cfg.features and n != cfg.label.column]
+    if missing:
+        problems.append(("features", f"schema features {', '.join(missing)} have no entry; give each a transform, "
+                         f"or `{missing[0]}: drop` to ignore it"))
+    return problems
+
+
+def schema_feature_names(path: str) -> list[str]:
+    """Top-level feature names of a text-format TFDV schema (no protobuf needed)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return re.findall(r'^feature\s*\{\s*\n?\s*name:\s*"([^"]+)"', text, flags=re.M)
+
+
+def check_validation_features(cfg: PipelineConfig) -> list[Problem]:
+    v = cfg.validation
+    problems = [(f"validation.allow.{f}", f"{f!r} is not in features or the label")
+                for f in v.allow if f not in cfg.features and f != cfg.label.column and f != "(dataset)"]
+    problems += [(f"validation.drift.features.{f}", f"{f!r} is not in features")
+                 for f in v.drift.features if f not in cfg.features]
+    if v.skew.serving_data and not os.path.isdir(v.skew.serving_data):
+        problems.append(("validation.skew.serving_data", f"directory {v.skew.serving_data} does not exist"))
     return problems
 
 
@@ -687,6 +788,7 @@ _CHECKS = (
     check_label_not_feature,
     check_some_feature_used,
     check_schema_file,
+    check_validation_features,
     check_thresholds_are_metrics,
     check_slices_are_features,
 )

@@ -3,7 +3,7 @@
 Validates the config (exit 2 on any problem, before TensorFlow loads), runs the
 pipeline with LocalDagRunner, prints a progress line per component and a summary
 table, and writes the summary as JSON. Exit 0 when the run succeeded (blessed or
-not), 1 when a component failed.
+not), 1 when a component failed, 3 when the validation gate stopped the data.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set trainer.train_steps=500 (repeatable)")
     parser.add_argument("--summary", metavar="PATH", help="also write the run summary as JSON here")
+    parser.add_argument("--until", choices=["validate"],
+                        help="stop after this stage: 'validate' runs ingestion through the data gate (daily data check)")
     parser.add_argument("--verbose", action="store_true", help="show TFX/TensorFlow logs on the console")
     return parser.parse_args(argv)
 
@@ -41,16 +43,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pipeline {config.pipeline.name}: {config.data.source} -> "
           f"{os.path.join(config.push.serving_dir, config.model_name)}", flush=True)
 
+    from pipelines.preflight import PreflightError, preflight
+
+    try:
+        files = preflight(config)
+    except PreflightError as exc:
+        if args.summary:
+            write_summary(args.summary, blocked_summary(config, exc).to_json())
+        raise
+    print(f"input: {len(files)} file(s) checked", flush=True)
+
     from pipelines.runners.local import raise_if_failed, run_local
     from pipelines.summary import collect, format_table
 
-    record = run_local(config, verbose=args.verbose)
+    record = run_local(config, until=args.until, verbose=args.verbose)
     summary = collect(config, record)
     print(format_table(summary), flush=True)
     if args.summary:
         write_summary(args.summary, summary.to_json())
     raise_if_failed(record)
     return 0
+
+
+def blocked_summary(config, exc):  # noqa: ANN001, ANN201 - (PipelineConfig, PreflightError) -> RunSummary
+    """The summary of a run stopped before TFX started: every component skipped."""
+    from pipelines.build import component_names
+    from pipelines.summary import RunSummary
+
+    return RunSummary(
+        status="blocked", pipeline=config.pipeline.name, run_id=None, seconds=0.0,
+        components=[{"name": n, "status": "skipped", "seconds": 0.0} for n in component_names(config)],
+        anomalies=[p.to_anomaly() for p in exc.problems], error=str(exc).splitlines()[0],
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ class RunSummary:
     run_id: str | None
     seconds: float
     components: list[dict[str, Any]]
-    anomalies: list[dict[str, str]] = field(default_factory=list)
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+    drift: list[dict[str, Any]] = field(default_factory=list)
+    skew: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     slices: dict[str, dict[str, float]] = field(default_factory=dict)
     baseline: dict[str, Any] | None = None
@@ -97,6 +99,16 @@ def read_anomalies(uri: str) -> list[dict[str, str]]:
     return found
 
 
+def read_verdict(uri: str) -> dict[str, Any]:
+    from components.gate import VERDICT_FILE
+
+    path = os.path.join(uri, VERDICT_FILE)
+    if not os.path.exists(path):
+        return {"anomalies": []}
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 def _slice_name(slice_key: Any) -> str:
     parts = [f"{k}={v}" for k, v in slice_key]
     return ", ".join(parts) if parts else "overall"
@@ -135,8 +147,10 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
     run_id, arts = (None, {})
     if os.path.exists(config.metadata_path):
         run_id, arts = _latest_run_artifacts(_store(config.metadata_path))
+    if status is None:
+        status = "blocked" if record.blocked is not None else "failed" if record.error else "succeeded"
     summary = RunSummary(
-        status=status or ("failed" if record.error else "succeeded"),
+        status=status,
         pipeline=config.pipeline.name,
         run_id=run_id,
         seconds=round(record.seconds, 1),
@@ -144,8 +158,17 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
         error=record.error,
         log_path=record.log_path,
     )
-    for art in arts.get("ExampleAnomalies", [])[-1:]:
-        summary.anomalies = read_anomalies(art.uri)
+    verdicts = [read_verdict(a.uri) for a in arts.get("ValidationVerdict", [])]
+    if record.blocked is not None:
+        verdicts.append(record.blocked)
+    if verdicts:
+        for verdict in verdicts:
+            summary.anomalies += verdict["anomalies"]
+            summary.drift += verdict.get("drift", [])
+            summary.skew += verdict.get("skew", [])
+    else:
+        for art in arts.get("ExampleAnomalies", [])[-1:]:
+            summary.anomalies = read_anomalies(art.uri)
     for art in arts.get("ModelEvaluation", [])[-1:]:
         by_slice, diffs, failed = read_evaluation(art.uri)
         summary.metrics = by_slice.get("overall", {})
@@ -171,11 +194,20 @@ def format_table(summary: RunSummary) -> str:
     lines.append(f"{'total':<{width}}  {summary.status:<8} {summary.seconds:>8.1f}")
     lines.append("")
     if summary.anomalies:
-        lines.append(f"anomalies: {len(summary.anomalies)}")
+        blocking = sum(1 for a in summary.anomalies if a.get("blocking"))
+        lines.append(f"anomalies: {len(summary.anomalies)} ({blocking} blocking)")
         for a in summary.anomalies:
-            lines.append(f"  [{a['split']}] {a['feature']}: {a['kind']} - {a['description']}")
+            mark = "BLOCKING" if a.get("blocking") else "allowed" if a.get("allowed") else "warning"
+            lines.append(f"  {mark:<8} [{a['split']}] {a['feature']}: {a['kind']}: {a['description']}")
+            if a.get("fix"):
+                lines.append(f"           fix: {a['fix']}")
     else:
         lines.append("anomalies: none")
+    alarms = [d for d in summary.drift if d["exceeded"]]
+    if summary.drift:
+        worst = max(summary.drift, key=lambda d: d["value"] / d["threshold"])
+        lines.append(f"drift vs previous data: {len(alarms)} of {len(summary.drift)} features above bound "
+                     f"(largest: {worst['feature']} {worst['measure']} {worst['value']:.4f} / {worst['threshold']:g})")
     if summary.metrics:
         shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
         lines.append(f"eval metrics (overall): {shown}")

@@ -13,10 +13,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from pipelines.config import PipelineConfig
-from pipelines.errors import PipelineRunError
+from pipelines.errors import DataValidationError, PipelineRunError
 
 
 @dataclass
@@ -33,6 +33,7 @@ class RunRecord:
     log_path: str
     error: str | None = None
     failed_component: str | None = None
+    blocked: dict[str, Any] | None = None  # the validation gate's verdict when it stopped the run
     seconds: float = 0.0
     by_name: dict[str, ComponentRecord] = field(init=False)
 
@@ -83,11 +84,13 @@ def _quiet_tensorflow(verbose: bool) -> None:
         warnings.filterwarnings("ignore")
 
 
-def run_local(config: PipelineConfig, *, verbose: bool = False, out: TextIO = sys.stdout,
-              on_start: Callable[[list[str]], None] | None = None) -> RunRecord:
+def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool = False,
+              out: TextIO = sys.stdout) -> RunRecord:
     """Build the pipeline and run it with LocalDagRunner; never raises for a component failure.
 
-    Returns the per-component record; ``record.error`` is set when a component failed.
+    Returns the per-component record; ``record.error`` is set when a component failed and
+    ``record.blocked`` when the validation gate stopped the data. ``until='validate'`` runs
+    ingestion through the data gate only; the rest is reported as skipped.
     """
     started = time.monotonic()
     _quiet_tensorflow(verbose)
@@ -99,14 +102,14 @@ def run_local(config: PipelineConfig, *, verbose: bool = False, out: TextIO = sy
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
-    from pipelines.build import build_pipeline
+    from pipelines.build import build_pipeline, component_names
 
-    pipeline = build_pipeline(config)
+    pipeline = build_pipeline(config, until)
+    record = RunRecord([ComponentRecord(n) for n in component_names(config)], log_path=log_path)
     # Resolver nodes only pick inputs for the next component; they are not reported as components.
-    names = [c.id for c in pipeline.components if not isinstance(c, tfx.dsl.Resolver)]
-    record = RunRecord([ComponentRecord(n) for n in names], log_path=log_path)
-    if on_start:
-        on_start(names)
+    built = [c.id for c in pipeline.components if not isinstance(c, tfx.dsl.Resolver)]
+    if built != component_names(config)[: len(built)]:
+        raise AssertionError(f"component_names() is out of date: {built}")
 
     absl_logger = logging.getLogger("absl")
     root = logging.getLogger()
@@ -126,18 +129,30 @@ def run_local(config: PipelineConfig, *, verbose: bool = False, out: TextIO = sy
             h.setLevel(logging.CRITICAL + 1)
     root.addHandler(file_handler)
     absl_logger.addHandler(progress)
+    saved_stderr = None
+    if not verbose:  # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: send that to the log file too
+        sys.stderr.flush()
+        saved_stderr = os.dup(2)
+        os.dup2(file_handler.stream.fileno(), 2)
     try:
         tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:  # a component failed: record it, report it, do not crash the CLI
         failed = progress.current
+        blocked = _data_blocked(exc)
         if failed is not None:
             failed.status = "failed"
             failed.seconds = time.monotonic() - (failed.started or time.monotonic())
-            progress._line(failed, f"failed  {failed.seconds:6.1f} s")
+            progress._line(failed, f"{'blocked' if blocked else 'failed':<7} {failed.seconds:6.1f} s")
             record.failed_component = failed.name
         logging.getLogger(__name__).exception("pipeline failed")
         record.error = _short_error(exc)
+        if blocked is not None:
+            record.blocked = blocked.verdict
     finally:
+        if saved_stderr is not None:
+            sys.stderr.flush()
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
         absl_logger.removeHandler(progress)
         root.removeHandler(file_handler)
         file_handler.close()
@@ -147,6 +162,20 @@ def run_local(config: PipelineConfig, *, verbose: bool = False, out: TextIO = sy
             h.setLevel(level)
     record.seconds = time.monotonic() - started
     return record
+
+
+def _data_blocked(exc: BaseException) -> Any:
+    """The gate's DataBlocked anywhere in the exception chain, or None."""
+    from components.gate import DataBlocked
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DataBlocked):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _short_error(exc: BaseException) -> str:
@@ -159,6 +188,11 @@ def _short_error(exc: BaseException) -> str:
 
 
 def raise_if_failed(record: RunRecord) -> None:
+    if record.blocked is not None:
+        raise DataValidationError(
+            f"{record.failed_component} stopped the run: the data has blocking anomalies (listed above); "
+            "nothing was trained or pushed",
+            hint=f"fix the data or the schema/config as each anomaly says; full log: {record.log_path}")
     if record.error:
         where = f"component {record.failed_component} failed" if record.failed_component else "pipeline failed"
         raise PipelineRunError(f"{where}: {record.error}", hint=f"full log: {record.log_path}")

@@ -91,10 +91,17 @@ def test_model_name_defaults_to_pipeline_name(project: Path) -> None:
         # features
         (lambda c: c["features"].update(age="sqrt"), r"features\.age\.transform: unknown transform 'sqrt'; allowed: zscore, minmax"),
         (lambda c: c["features"].update(age={"top_k": 3}), r"features\.age: needs a 'transform' key"),
-        (lambda c: c["features"].update(agee="zscore"), r"features\.agee: 'agee' is not a column of .*part\.csv; did you mean 'age'\?"),
-        (lambda c: c["features"].pop("city"), r"features: columns city of .* have no entry; .*`city: drop`"),
+        (lambda c: c["features"].update(agee="zscore"), r"features\.agee: 'agee' is not a feature of schema .*schema\.pbtxt; did you mean 'age'\?"),
+        (lambda c: c["features"].pop("city"), r"features: schema features city have no entry; .*`city: drop`"),
+        # without a curated schema, the CSV header is the list of columns
+        (lambda c: (c.pop("schema"), c["features"].update(agee="zscore")), r"features\.agee: 'agee' is not a column of .*part\.csv; did you mean 'age'\?"),
+        (lambda c: (c.pop("schema"), c["features"].pop("city")), r"features: columns city of .* have no entry; .*`city: drop`"),
+        (lambda c: (c.pop("schema"), c["label"].update(column="click")), r"label\.column: 'click' is not a column"),
         (lambda c: c["features"].update(clicked_on_ad="zscore"), r"features\.clicked_on_ad: 'clicked_on_ad' is the label"),
-        (lambda c: c["label"].update(column="click"), r"label\.column: 'click' is not a column"),
+        (lambda c: c["label"].update(column="click"), r"label\.column: 'click' is not a feature of schema"),
+        (lambda c: c["validation"].update(allow={"city": ["new_value"]}), r"validation\.allow: city: unknown anomaly kind 'new_value'; did you mean 'new_values'\?"),
+        (lambda c: c["validation"].update(allow={"town": ["new_values"]}), r"validation\.allow\.town: 'town' is not in features"),
+        (lambda c: c["data"].update(rolling_spans=2), r"data: rolling_spans needs a \{SPAN\}"),
         (lambda c: c["features"].update(country={"transform": "hash"}), r"features\.country\.hash_buckets: required key is missing"),
         # paths
         (lambda c: c["data"].update(source="/nonexistent/ads"), r"data\.source: directory /nonexistent/ads does not exist; generate data with"),

@@ -1,0 +1,201 @@
+"""The serving Pusher: push a blessed model that passes infra validation, atomically, for TF Serving.
+
+``ServingPusher`` replaces ``tfx.components.Pusher``. It pushes only when the model is
+blessed (``ModelBlessing.blessed == 1``) and, with ``infra_validation``, when a separate
+process loaded it and both signatures answered eval rows (:mod:`components.infra_check`).
+A push writes warm-up requests from eval rows and the overall eval metrics into
+``<version>/assets.extra/``, publishes the version atomically, prunes old versions and
+pins the new one in ``models.config`` (:mod:`components.serving_layout`).
+
+The output ``PushedModel`` carries TFX Pusher's custom properties (``pushed`` 0/1,
+``pushed_version``, ``pushed_destination``) plus ``infra_ok`` (1 passed, 0 failed, -1 not
+checked) and ``push_reason`` (why nothing was pushed; empty when pushed).
+
+The component is a thin shell around :func:`push_model`, which needs no TFX.
+
+Note: no ``from __future__ import annotations`` here; TFX reads the component's type hints.
+"""
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, PushedModel
+
+from components import serving_layout
+from components.infra_check import check_model
+
+__all__ = ["PushResult", "ServingPusher", "push_model", "read_eval_rows", "signature_inputs"]
+
+INFRA_ROWS = 8
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PushResult:
+    pushed: bool
+    version: Optional[int]
+    destination: Optional[str]
+    infra_ok: int  # 1 passed, 0 failed, -1 not checked
+    reason: str  # why nothing was pushed; "" when pushed
+
+
+def signature_inputs(model_dir: str, signature: str = "serving_default") -> Dict[str, str]:
+    """``{input name: TF dtype name}`` of a signature, read from saved_model.pb without loading the model."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as fh:
+        proto.ParseFromString(fh.read())
+    for meta_graph in proto.meta_graphs:
+        if signature in meta_graph.signature_def:
+            inputs = meta_graph.signature_def[signature].inputs
+            return {name: tf.dtypes.as_dtype(info.dtype).name for name, info in inputs.items()}
+    return {}
+
+
+def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> List[Dict[str, Any]]:
+    """Up to ``limit`` rows of ``columns`` from ExampleGen's gzipped tf.Example TFRecords in
+    ``split_dir``, skipping rows where a column is missing or has several values."""
+    import tensorflow as tf
+
+    files = sorted(tf.io.gfile.glob(os.path.join(split_dir, "*")))
+    if not files or limit <= 0:
+        return []
+    rows: List[Dict[str, Any]] = []
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").take(50 * limit):
+        example = tf.train.Example.FromString(record.numpy())
+        row: Dict[str, Any] = {}
+        for name in columns:
+            feature = example.features.feature.get(name)
+            kind = feature.WhichOneof("kind") if feature is not None else None
+            values = list(getattr(feature, kind).value) if kind else []
+            if len(values) != 1:
+                break
+            value = values[0]
+            row[name] = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+        else:
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
+    """The overall-slice metrics of a TFMA ModelEvaluation (no baseline diffs)."""
+    import tensorflow_model_analysis as tfma
+
+    metrics: Dict[str, float] = {}
+    for slice_key, by_output in tfma.load_eval_result(evaluation_uri).slicing_metrics:
+        if slice_key:
+            continue
+        for by_class in by_output.values():
+            for values in by_class.values():
+                for name, value in values.items():
+                    number = value.get("doubleValue") if isinstance(value, dict) else None
+                    if number is not None and not name.endswith("_diff"):
+                        metrics[name] = float(number)
+    return metrics
+
+
+def push_model(
+    model_dir: str,
+    *,
+    blessed: bool,
+    rows: Sequence[Mapping[str, Any]],
+    serving_dir: str,
+    model_name: str,
+    keep_versions: int = 5,
+    infra_validation: bool = True,
+    warmup_requests: int = 10,
+    metrics: Optional[Mapping[str, float]] = None,
+    infra_timeout_s: float = 300.0,
+) -> PushResult:
+    """Push ``model_dir`` to ``<serving_dir>/<model_name>/<version>/`` if blessed and infra-valid.
+
+    Args:
+        model_dir: the SavedModel (a Trainer model's ``<uri>/Format-Serving``).
+        blessed: the Evaluator's verdict.
+        rows: raw eval rows (the ``serving_default`` columns) for the infra check and warm-up.
+        metrics: overall eval metrics, stored as ``assets.extra/eval_metrics.json``.
+    """
+    if not blessed:
+        return PushResult(False, None, None, -1, "the Evaluator did not bless the model; see the failed "
+                                                 "thresholds in the run summary (evaluation.thresholds)")
+    infra_ok = -1
+    if infra_validation:
+        verdict = check_model(model_dir, rows[:INFRA_ROWS], timeout_s=infra_timeout_s)
+        if not verdict.ok:
+            return PushResult(False, None, None, 0, f"infra validation failed: {verdict.reason} "
+                                                    f"(push.infra_validation: false skips this check)")
+        infra_ok = 1
+    with tempfile.TemporaryDirectory(prefix="push-") as tmp:
+        extra: Dict[str, Any] = {}
+        if warmup_requests > 0 and rows:
+            warmup = os.path.join(tmp, serving_layout.WARMUP_FILE)
+            serving_layout.write_warmup_requests(warmup, model_name, rows[:warmup_requests],
+                                                 dtypes=signature_inputs(model_dir), batch_size=1)
+            extra[serving_layout.WARMUP_FILE] = Path(warmup)
+        if metrics:
+            extra[serving_layout.EVAL_METRICS_FILE] = json.dumps({"metrics": dict(metrics)}, indent=2, sort_keys=True)
+        version, path = serving_layout.publish_version(model_dir, serving_dir, model_name, extra_files=extra)
+    removed = serving_layout.prune(serving_dir, model_name, keep_versions)
+    serving_layout.write_models_config(serving_dir, pins={model_name: version})
+    if removed:
+        _log.info("pruned versions %s of %s", removed, model_name)
+    return PushResult(True, version, path, infra_ok, "")
+
+
+def _serving_model_dir(model: Model) -> str:
+    path = os.path.join(model.uri, "Format-Serving")
+    return path if os.path.isdir(path) else model.uri
+
+
+@component
+def ServingPusher(  # noqa: N802 - TFX names the component class after the function
+    model: InputArtifact[Model],
+    model_blessing: InputArtifact[ModelBlessing],
+    examples: InputArtifact[Examples],
+    pushed_model: OutputArtifact[PushedModel],
+    serving_dir: Parameter[str],
+    model_name: Parameter[str],
+    model_evaluation: InputArtifact[ModelEvaluation] = None,
+    keep_versions: Parameter[int] = 5,
+    infra_validation: Parameter[bool] = True,
+    warmup_requests: Parameter[int] = 10,
+    infra_timeout_seconds: Parameter[int] = 300,
+) -> None:
+    """Push a blessed, infra-validated model to ``<serving_dir>/<model_name>/<version>/``."""
+    model_dir = _serving_model_dir(model)
+    blessed = model_blessing.get_int_custom_property("blessed") == 1
+    rows: List[Dict[str, Any]] = []
+    if blessed and os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
+        columns = sorted(signature_inputs(model_dir))
+        split_dir = artifact_utils.get_split_uri([examples], "eval")
+        rows = read_eval_rows(split_dir, columns, max(warmup_requests, INFRA_ROWS))
+    metrics = None
+    if blessed and model_evaluation is not None:
+        try:
+            metrics = overall_metrics(model_evaluation.uri)
+        except Exception as exc:  # noqa: BLE001 - metrics are informative; never block a push on them
+            _log.warning("could not read eval metrics from %s: %s", model_evaluation.uri, exc)
+    result = push_model(
+        model_dir, blessed=blessed, rows=rows, serving_dir=serving_dir, model_name=model_name,
+        keep_versions=keep_versions, infra_validation=infra_validation, warmup_requests=warmup_requests,
+        metrics=metrics, infra_timeout_s=float(infra_timeout_seconds))
+    pushed_model.set_int_custom_property("pushed", int(result.pushed))
+    pushed_model.set_int_custom_property("infra_ok", result.infra_ok)
+    pushed_model.set_string_custom_property("push_reason", result.reason)
+    if result.pushed:
+        pushed_model.set_string_custom_property("pushed_version", str(result.version))
+        pushed_model.set_string_custom_property("pushed_destination", result.destination)
+    else:
+        _log.warning("model not pushed: %s", result.reason)

@@ -1,0 +1,61 @@
+"""Which files a run reads: ``data.source`` + ``data.pattern``, with TFX's span placeholders.
+
+Mirrors what CsvExampleGen's driver does with ``{SPAN}`` (digits) and ``{YYYY}``,
+``{MM}``, ``{DD}`` (a date, as one span per day): the latest span, or the latest N
+with ``data.rolling_spans``. Pure Python, so the CLI can check the files before
+TFX is imported.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import os
+import re
+from dataclasses import dataclass
+
+_PLACEHOLDERS = {"{SPAN}": r"(?P<span>\d+)", "{YYYY}": r"(?P<year>\d{4})", "{MM}": r"(?P<month>\d{2})",
+                 "{DD}": r"(?P<day>\d{2})"}
+
+
+@dataclass(frozen=True)
+class InputFiles:
+    files: list[str]
+    spans: list[int]  # the spans read (empty without placeholders)
+
+
+def _span_regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    for piece in re.split(r"(\{SPAN\}|\{YYYY\}|\{MM\}|\{DD\})", pattern):
+        if piece in _PLACEHOLDERS:
+            out += _PLACEHOLDERS[piece]
+        else:
+            out += re.escape(piece).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return re.compile(out + r"\Z")
+
+
+def _span_of(match: re.Match[str]) -> int:
+    groups = match.groupdict()
+    if groups.get("span") is not None:
+        return int(groups["span"])
+    date = datetime.date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
+    return (date - datetime.date(1970, 1, 1)).days
+
+
+def resolve(source: str, pattern: str, rolling_spans: int | None = None) -> InputFiles:
+    """The files of the latest span (or the latest ``rolling_spans`` spans), sorted."""
+    if not any(p in pattern for p in _PLACEHOLDERS):
+        return InputFiles(sorted(f for f in glob.glob(os.path.join(source, pattern)) if os.path.isfile(f)), [])
+    wildcard = pattern
+    for p in _PLACEHOLDERS:
+        wildcard = wildcard.replace(p, "*")
+    regex = _span_regex(pattern)
+    by_span: dict[int, list[str]] = {}
+    for path in glob.glob(os.path.join(source, wildcard)):
+        match = regex.match(os.path.relpath(path, source))
+        if match and os.path.isfile(path):
+            by_span.setdefault(_span_of(match), []).append(path)
+    if not by_span:
+        return InputFiles([], [])
+    spans = sorted(by_span)[-(rolling_spans or 1):]
+    return InputFiles(sorted(f for s in spans for f in by_span[s]), spans)

@@ -1,0 +1,81 @@
+"""A small real SavedModel with the two signatures components/trainer.py exports.
+
+``serving_default`` takes the nine raw ad-click columns (each ``[None]``) and
+``serving_examples`` takes serialized ``tf.Example``s; both return
+``{"probabilities": [batch] float32}`` from the same tiny computation. ``weight``
+changes every probability, so tests can tell two versions apart by their answers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+
+COLUMNS = {
+    "daily_time_spent_on_site": "float32",
+    "age": "int64",
+    "area_income": "float32",
+    "daily_internet_usage": "float32",
+    "ad_topic_line": "string",
+    "city": "string",
+    "male": "int64",
+    "country": "string",
+    "timestamp": "string",
+}
+
+ROW = {
+    "daily_time_spent_on_site": 68.95, "age": 35, "area_income": 61833.9, "daily_internet_usage": 256.09,
+    "ad_topic_line": "Cloned 5thgeneration orchestration", "city": "Wrightburgh", "male": 0,
+    "country": "Tunisia", "timestamp": "2016-03-27 00:53:11",
+}
+
+
+def expected_probability(row: dict[str, Any], weight: float) -> float:
+    """What the toy model answers for ``row`` (float64 arithmetic; compare with a tolerance)."""
+    z = (weight * (row["daily_time_spent_on_site"] / 100.0 - row["age"] / 50.0 + row["area_income"] / 1e5
+                   - row["daily_internet_usage"] / 300.0 + 0.1 * row["male"])
+         + 0.01 * len(row["ad_topic_line"]) - 0.01 * len(row["city"]) + 0.005 * len(row["country"])
+         + 0.001 * len(row["timestamp"]))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def build_toy_model(path: str | os.PathLike[str], weight: float = 1.0) -> str:
+    """Save the toy SavedModel at ``path`` and return the path."""
+    import tensorflow as tf
+
+    specs = {name: tf.TensorSpec([None], getattr(tf, dtype), name=name) for name, dtype in COLUMNS.items()}
+    parse_spec = {name: tf.io.FixedLenFeature([], getattr(tf, dtype)) for name, dtype in COLUMNS.items()}
+
+    class Toy(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = tf.Variable(weight, dtype=tf.float32)
+
+        def predict(self, f: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+            def length(x: tf.Tensor) -> tf.Tensor:
+                return tf.cast(tf.strings.length(x), tf.float32)
+
+            z = (self.weight * (f["daily_time_spent_on_site"] / 100.0 - tf.cast(f["age"], tf.float32) / 50.0
+                                + f["area_income"] / 1e5 - f["daily_internet_usage"] / 300.0
+                                + 0.1 * tf.cast(f["male"], tf.float32))
+                 + 0.01 * length(f["ad_topic_line"]) - 0.01 * length(f["city"]) + 0.005 * length(f["country"])
+                 + 0.001 * length(f["timestamp"]))
+            return {"probabilities": tf.sigmoid(z)}
+
+        @tf.function(input_signature=[specs])
+        def serve_raw(self, features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+            return self.predict(features)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+        def serve_examples(self, examples: tf.Tensor) -> dict[str, tf.Tensor]:
+            return self.predict(tf.io.parse_example(examples, parse_spec))
+
+    module = Toy()
+    tf.saved_model.save(module, os.fspath(path), signatures={
+        "serving_default": module.serve_raw.get_concrete_function(),
+        "serving_examples": module.serve_examples.get_concrete_function(),
+    })
+    return os.fspath(path)
