@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && command -v python3.10 \
                || ls -1d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10 2>/dev/null | tail -n 1)
 
-.PHONY: help setup run test test-fast lock clean
+.PHONY: help setup browser run test test-fast lock clean
 
 help:
 	@echo "make setup      create .venv (Python 3.10) and install the locked dependencies"
@@ -25,7 +25,16 @@ help:
 	@echo "make test-fast  unit tests only (no TFX pipeline runs)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# Debian's Chromium renders the HTML reports in the browser tests (headless, offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: chromium could not be installed; browser tests will be skipped" >&2; \
+	  else echo "note: install Debian's chromium (apt-get install chromium) to run the browser tests" >&2; fi; }
 
 $(STAMP): requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -41,8 +50,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(VPY) -m uv pip install --python $(VPY) --no-deps -e . "uv==$(UV_VERSION)" pip
 	@touch $(STAMP)
 
-run: setup
+# Data is generated once per row count: rewriting identical files would change their
+# mtime and so ExampleGen's input fingerprint, and defeat caching on the next `make run`.
+DATA_STAMP := data/ad_click/.rows-$(ROWS)
+
+$(DATA_STAMP): | $(STAMP)
+	rm -rf data/ad_click
 	$(VPY) -m pipelines.datagen ad_click --rows $(ROWS) --out data/ad_click --seed 7
+	@touch $@
+
+run: setup $(DATA_STAMP)
 	$(VPY) -m pipelines.run --config $(CONFIG) --summary runs/ad_click_summary.json
 
 test: setup

@@ -61,7 +61,7 @@ class RunResult:
     peak_rss: int  # bytes, process tree, sampled
     max_proc_rss: int  # bytes, largest single process (kernel ru_maxrss via wait4)
     cpu_seconds: float  # user + sys of the child and its reaped descendants
-    marks: dict[str, float] = field(default_factory=dict)  # name -> seconds since start
+    marks: list[tuple[str, float]] = field(default_factory=list)  # (name, seconds since start), in order
     stderr_tail: list[str] = field(default_factory=list)
     stdout_tail: list[str] = field(default_factory=list)
     log_path: str | None = None
@@ -238,7 +238,7 @@ def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: 
         peak_rss=max((s for _, s in samples), default=0),
         max_proc_rss=(rusage.ru_maxrss * 1024) if rusage else 0,
         cpu_seconds=(rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
-        marks={name: t for t, (kind, name, _) in events if kind == "mark"},
+        marks=sorted(((name, t) for t, (kind, name, _) in events if kind == "mark"), key=lambda m: m[1]),
         stderr_tail=list(tails["stderr"]), stdout_tail=list(tails["stdout"]), log_path=log_path,
     )
 

@@ -8,11 +8,14 @@ The chain, in order (the node ids are what the progress lines and summary show):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from typing import Any
 
 from pipelines.config import PipelineConfig
+from pipelines.errors import ConfigError
 
 # Generic, config-driven functions; referenced by module path so TFX builds no wheel.
 GENERIC_PREPROCESSING_FN = "components.transform.preprocessing_fn"
@@ -76,6 +79,49 @@ def eval_config(config: PipelineConfig) -> Any:
     )
 
 
+def _digest(paths: list[str]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+def staged_schema_path(config: PipelineConfig) -> str:
+    """Where the curated schema is staged, under a name derived from its content.
+
+    ImportSchemaGen's cache key holds the schema *path*, not its content: editing the
+    curated schema in place would silently keep using the old one. A content-addressed
+    copy makes an edit a cache miss (and an unchanged schema a hit).
+    """
+    assert config.schema_.path
+    return os.path.join(config.pipeline.root, "schemas", _digest([config.schema_.path]), "schema.pbtxt")
+
+
+def stage_schema(config: PipelineConfig) -> None:
+    """Copy the curated schema to ``staged_schema_path`` (the runner calls this before running)."""
+    if config.schema_.path:
+        target = staged_schema_path(config)
+        if not os.path.exists(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(config.schema_.path, target + ".tmp")
+            os.replace(target + ".tmp", target)
+
+
+def code_version(*modules: str) -> str:
+    """Content digest of the generic component modules: TFX keys its cache on module_file content
+    only, and these are referenced by module path, so the digest goes into custom_config."""
+    import importlib.util
+
+    paths = []
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ConfigError(f"cannot find module {name!r}", hint="is it importable from the project root?")
+        paths.append(spec.origin)
+    return _digest(paths)
+
+
 def component_names(config: PipelineConfig) -> list[str]:
     """The ids of the components ``build_components`` makes, in run order, without importing TFX.
 
@@ -129,7 +175,7 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
 
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.schema_.path:
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_.path)
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=staged_schema_path(config))
     else:
         schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
     example_validator = tfx.components.ExampleValidator(
@@ -161,7 +207,8 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=config.transform.preprocessing_fn or GENERIC_PREPROCESSING_FN,
-        custom_config=config.transform_spec(),
+        custom_config={**config.transform_spec(), "code_version": code_version(
+            "components.transform", "components.spec", *_user_module(config.transform.preprocessing_fn))},
     )
     transform.add_upstream_node(data_gate)  # bad data never reaches Transform
     after_transform: list[Any] = []
@@ -177,7 +224,8 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.trainer.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.trainer.eval_steps),
-        custom_config=config.trainer_spec(),
+        custom_config={**config.trainer_spec(), "code_version": code_version(
+            "components.trainer", "components.spec", *_user_module(config.trainer.run_fn))},
     )
     for node in after_transform:
         trainer.add_upstream_node(node)
@@ -201,6 +249,10 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
                 base_directory=os.path.join(config.push.serving_dir, config.model_name))),
     )
     return [*ingest, transform, *after_transform, trainer, baseline, evaluator, pusher]
+
+
+def _user_module(function_path: str | None) -> list[str]:
+    return [function_path.rsplit(".", 1)[0]] if function_path else []
 
 
 def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:

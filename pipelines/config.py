@@ -765,6 +765,25 @@ def check_validation_features(cfg: PipelineConfig) -> list[Problem]:
     return problems
 
 
+def check_user_modules(cfg: PipelineConfig) -> list[Problem]:
+    """A named preprocessing_fn/run_fn must be importable (found without importing TensorFlow)."""
+    import importlib.util
+
+    problems = []
+    for key, path in (("transform.preprocessing_fn", cfg.transform.preprocessing_fn),
+                      ("trainer.run_fn", cfg.trainer.run_fn)):
+        if path is None:
+            continue
+        module = path.rsplit(".", 1)[0]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            problems.append((key, f"module {module!r} not found; it must be importable from the directory you run in"))
+    return problems
+
+
 def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
     return [
         (f"evaluation.thresholds.{m}", f"threshold on {m!r}, which is not in evaluation.metrics; add it there")
@@ -789,6 +808,7 @@ _CHECKS = (
     check_some_feature_used,
     check_schema_file,
     check_validation_features,
+    check_user_modules,
     check_thresholds_are_metrics,
     check_slices_are_features,
 )

@@ -3,7 +3,8 @@
     PipelineError                     anything the CLI reports without a traceback
     ├── ConfigError (ValueError)      a config file or --set override is wrong       exit 2
     ├── DataValidationError           the data was stopped at the validation gate    exit 3
-    └── PipelineRunError              a component failed while running                exit 1
+    ├── PipelineRunError              a component failed while running                exit 1
+    └── ServingError                  push/serve: no such version, nothing to serve   exit 1
 
 Only the CLI catches these (``pipelines.cli.main_guard``) and maps them to exit codes.
 """
@@ -56,5 +57,11 @@ class DataValidationError(PipelineError):
 
 class PipelineRunError(PipelineError):
     """A pipeline component failed."""
+
+    exit_code = 1
+
+
+class ServingError(PipelineError):
+    """A push, rollback or serve request cannot be done (no such version, no models, port taken)."""
 
     exit_code = 1

@@ -24,7 +24,7 @@ class InputFiles:
     spans: list[int]  # the spans read (empty without placeholders)
 
 
-def _span_regex(pattern: str) -> re.Pattern[str]:
+def span_regex(pattern: str) -> re.Pattern[str]:
     out = ""
     for piece in re.split(r"(\{SPAN\}|\{YYYY\}|\{MM\}|\{DD\})", pattern):
         if piece in _PLACEHOLDERS:
@@ -49,7 +49,7 @@ def resolve(source: str, pattern: str, rolling_spans: int | None = None) -> Inpu
     wildcard = pattern
     for p in _PLACEHOLDERS:
         wildcard = wildcard.replace(p, "*")
-    regex = _span_regex(pattern)
+    regex = span_regex(pattern)
     by_span: dict[int, list[str]] = {}
     for path in glob.glob(os.path.join(source, wildcard)):
         match = regex.match(os.path.relpath(path, source))

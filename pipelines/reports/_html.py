@@ -88,7 +88,9 @@ def fmt_metric(x: Any) -> str:
 
 def fmt_diff(x: Any) -> str:
     value = _finite(x)
-    return fmt_num(x) if value is None else f"{value:+.4f}"
+    if value is None:
+        return fmt_num(x)
+    return f"{int(value):+,}" if value.is_integer() else f"{value:+.4f}"
 
 
 def fmt_pct(part: Any, whole: Any) -> str:
@@ -108,12 +110,17 @@ def badge(text: str, kind: str) -> Html:
 def table(headers: Sequence[Any], rows: Sequence[Sequence[Any]], *, table_id: str | None = None,
           empty: str = "nothing to show", row_classes: Sequence[str | None] | None = None,
           row_ids: Sequence[str | None] | None = None, numeric: Iterable[int] = (),
-          caption: str | None = None) -> Html:
-    """A ``<table>``; cells are escaped unless :class:`Html`. No rows -> one explicit ``empty`` row."""
+          col_classes: Sequence[str | None] = (), caption: str | None = None) -> Html:
+    """A ``<table>``; cells are escaped unless :class:`Html`. No rows -> one explicit ``empty`` row.
+
+    ``numeric`` columns are right-aligned; ``col_classes[i]`` is added to column i's cells.
+    """
     numeric = set(numeric)
 
     def cell(name: str, i: int, content: Any) -> str:
-        cls = ' class="num"' if i in numeric else ""
+        classes = " ".join(c for c in ("num" if i in numeric else None,
+                                       col_classes[i] if i < len(col_classes) else None) if c)
+        cls = f' class="{esc(classes)}"' if classes else ""
         return f"<{name}{cls}>{esc(content)}</{name}>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
@@ -308,7 +315,8 @@ tr.warn td:first-child { box-shadow: inset 3px 0 0 var(--warn); }
 tr.bad { background: #fff5f5 !important; }
 table.kv th { background: var(--alt); font-weight: 600; }
 table.kv { font-size: 13px; }
-#anomalies td:nth-child(4), #anomalies td:nth-child(5) { min-width: 240px; max-width: 520px; }
+td.text { min-width: 220px; max-width: 480px; }
+td.kind code { display: block; white-space: nowrap; margin: 1px 0; }
 .note, .muted { color: var(--muted); }
 .legend { font-size: 12px; color: var(--muted); }
 .sw { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; vertical-align: baseline; }

@@ -258,6 +258,10 @@ def _categorical_row(feature: Any, prev: Any) -> list[Any]:
                 prev_value = 0.0
         items.append((tv.value, tv.frequency, prev_value))
     more = ss.unique - len(items)
+    if items and max(count for _, count, _ in items) <= 1:  # an id-like column: bars of 1 say nothing
+        return [fmt_num(cs.num_non_missing), fmt_pct(cs.num_missing, total), fmt_num(ss.unique),
+                fmt_num(ss.avg_length), tag("span", f"every value is distinct ({ss.unique:,} values)",
+                                            class_="muted")]
     chart = svg_bars(items, label=f"top values of {_feature_name(feature)}")
     if more > 0:
         chart = join([chart, tag("div", f"+ {more:,} more values", class_="muted")])
@@ -302,7 +306,7 @@ def _dataset_section(index: int, dataset: Any, previous: Any, flagged: set[str],
         legend += ('<span class="sw prev"></span>previous span (histograms: share of values per unit; '
                    "bars: its count scaled to this span's size)")
     return join([
-        tag("h3", f"{dataset.name or 'dataset'}: {dataset.num_examples:,} examples{prev_note}, "
+        tag("h3", f"{dataset.name + ': ' if dataset.name else ''}{dataset.num_examples:,} examples{prev_note}, "
                   f"{len(dataset.features)} features"),
         Html(legend + "</p>"),
         group_table("num", ["numeric feature", "count", "missing", "mean", "std", "min", "median", "max", "zeros",
@@ -324,10 +328,12 @@ def _anomaly_table(anomalies: Sequence[dict[str, Any]], ids: dict[Any, str]) -> 
         severity = str(a.get("severity") or DASH)
         target = ids.get((a.get("split"), feature)) or ids.get(feature)
         cell = tag("a", feature, href=f"#{target}") if target else tag("span", feature)
+        kinds = [k.strip() for k in str(a.get("kind") or DASH).split(",") if k.strip()]
         rows.append(([a.get("split") or DASH] if with_split else []) + [
-            cell, tag("code", a.get("kind") or DASH), severity, a.get("description") or DASH, a.get("fix") or DASH])
+            cell, join(tag("code", k) for k in kinds), severity, a.get("description") or DASH, a.get("fix") or DASH])
         classes.append("warn" if severity.lower() == "warning" else "bad")
-    return table(headers, rows, table_id="anomalies", row_classes=classes,
+    col_classes = ([None] if with_split else []) + [None, "kind", None, "text", "text"]
+    return table(headers, rows, table_id="anomalies", row_classes=classes, col_classes=col_classes,
                  empty="No anomalies: every feature matches the schema.")
 
 
@@ -380,8 +386,9 @@ def render_validation_report(
     stats_parts = []
     for i, dataset in enumerate(statistics.datasets):
         prev = previous.get(dataset.name) or (prev_list[i] if i < len(prev_list) else None)
-        # An anomaly without a split applies to every dataset.
-        flagged = {str(a.get("feature")) for a in anomalies if a.get("split") in (None, "", dataset.name)}
+        # An anomaly without a split, or statistics without split names, cannot be told apart: flag them.
+        flagged = {str(a.get("feature")) for a in anomalies
+                   if not a.get("split") or not dataset.name or a.get("split") == dataset.name}
         stats_parts.append(_dataset_section(i, dataset, prev, flagged, ids))
 
     status = [badge(f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}",
@@ -389,12 +396,15 @@ def render_validation_report(
     if drift is not None:
         status += [badge(f"{alarms} drift alarm{'' if alarms == 1 else 's'}", "warn" if alarms else "ok"), " "]
     verdict = "data needs attention" if anomalies or alarms else "data matches the schema"
-    examples = ", ".join(f"{d.name or 'dataset'} {d.num_examples:,}" for d in statistics.datasets)
+    def counts(datasets: Sequence[Any]) -> str:
+        return ", ".join(f"{d.name} {d.num_examples:,}" if d.name else f"{d.num_examples:,}" for d in datasets)
+
+    examples = counts(statistics.datasets)
     header = join([
         tag("h1", title),
         tag("p", join(status + [tag("strong", verdict)]), class_="status", id="status"),
         tag("p", f"examples: {examples or 'none'}" + (
-            "; previous span: " + ", ".join(f"{d.name or 'dataset'} {d.num_examples:,}" for d in prev_list)
+            "; previous span: " + counts(prev_list)
             if prev_list else ""), class_="muted"),
         key_values(run_info),
     ])

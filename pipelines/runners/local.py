@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, TextIO
 
+from pipelines._logs import quiet_libraries, stderr_to
 from pipelines.config import PipelineConfig
 from pipelines.errors import DataValidationError, PipelineRunError
 
@@ -75,15 +76,6 @@ class _ProgressHandler(logging.Handler):
             self.current = None
 
 
-def _quiet_tensorflow(verbose: bool) -> None:
-    """TF's C++ and Python loggers write to stderr directly; keep them for --verbose and the log file."""
-    import warnings
-
-    if not verbose:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        warnings.filterwarnings("ignore")
-
-
 def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool = False,
               out: TextIO = sys.stdout) -> RunRecord:
     """Build the pipeline and run it with LocalDagRunner; never raises for a component failure.
@@ -93,7 +85,7 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
     ingestion through the data gate only; the rest is reported as skipped.
     """
     started = time.monotonic()
-    _quiet_tensorflow(verbose)
+    quiet_libraries(verbose)
     log_dir = os.path.join(config.pipeline.root, "logs")
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, datetime.now().strftime("run-%Y%m%d-%H%M%S.log"))
@@ -102,8 +94,9 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
     from absl import logging as absl_logging
     from tfx import v1 as tfx
 
-    from pipelines.build import build_pipeline, component_names
+    from pipelines.build import build_pipeline, component_names, stage_schema
 
+    stage_schema(config)
     pipeline = build_pipeline(config, until)
     record = RunRecord([ComponentRecord(n) for n in component_names(config)], log_path=log_path)
     # Resolver nodes only pick inputs for the next component; they are not reported as components.
@@ -129,13 +122,10 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
             h.setLevel(logging.CRITICAL + 1)
     root.addHandler(file_handler)
     absl_logger.addHandler(progress)
-    saved_stderr = None
-    if not verbose:  # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: send that to the log file too
-        sys.stderr.flush()
-        saved_stderr = os.dup(2)
-        os.dup2(file_handler.stream.fileno(), 2)
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: send that to the log file too.
+        with stderr_to(None if verbose else log_path):
+            tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:  # a component failed: record it, report it, do not crash the CLI
         failed = progress.current
         blocked = _data_blocked(exc)
@@ -149,10 +139,6 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
         if blocked is not None:
             record.blocked = blocked.verdict
     finally:
-        if saved_stderr is not None:
-            sys.stderr.flush()
-            os.dup2(saved_stderr, 2)
-            os.close(saved_stderr)
         absl_logger.removeHandler(progress)
         root.removeHandler(file_handler)
         file_handler.close()

@@ -114,6 +114,7 @@ def test_model_name_defaults_to_pipeline_name(project: Path) -> None:
         # names and module paths
         (lambda c: c["pipeline"].update(name="1bad name"), r"pipeline\.name: must start with a letter"),
         (lambda c: c["trainer"].update(run_fn="not a path"), r"trainer\.run_fn: must be a dotted path"),
+        (lambda c: c["trainer"].update(run_fn="nowhere.mod.run_fn"), r"trainer\.run_fn: module 'nowhere\.mod' not found"),
         (lambda c: c["beam"].update(extra_args=["runner=X"]), r"beam\.extra_args: each entry must look like '--option=value'"),
     ],
 )

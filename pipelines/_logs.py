@@ -1,0 +1,38 @@
+"""Keeping the console readable: TensorFlow, TFDV and Beam log to stderr on their own."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from typing import Iterator
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Silence library warnings on the console unless ``verbose``; call before importing TensorFlow."""
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    warnings.filterwarnings("ignore")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def stderr_to(path: str | None) -> Iterator[None]:
+    """Send file descriptor 2 (where C++ libraries write) to ``path``; a no-op for None."""
+    if path is None:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -1,0 +1,287 @@
+"""Which model versions are loaded, and the poller that keeps them in step with the serving dir.
+
+    poll (every serving.poll_seconds)
+      read models.config            which models, which versions (``specific``), labels
+      list <base_path>/<version>/   what exists on disk
+      load what is wanted and not loaded yet: tf.saved_model.load, replay warm-up requests
+      swap in a new snapshot        one reference assignment; requests in flight keep the old one
+      drop what is no longer wanted
+
+Without models.config every model directory under the serving dir serves its newest
+version (TF Serving's default policy). A version that fails to load is reported in the
+model status (state END with the error) and not retried until its directory changes; if
+nothing wanted could be loaded, the versions already loaded keep serving.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from components import serving_layout
+from pipelines.server.codec import ApiError, InputSpec
+
+__all__ = ["LoadedVersion", "ModelRegistry", "Signature"]
+
+_MAX_WARMUP_RECORDS = 1000  # TF Serving replays at most this many
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A callable signature and what it takes and returns."""
+
+    fn: Any
+    inputs: Mapping[str, InputSpec]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    name: str
+    version: int
+    path: str
+    model: Any  # the object tf.saved_model.load returned; keeps the signatures alive
+    signatures: Mapping[str, Signature]
+    signature_defs: Mapping[str, Any]  # SignatureDefMap as JSON, for the metadata API
+
+
+@dataclass(frozen=True)
+class _Model:
+    versions: Mapping[int, LoadedVersion]
+    labels: Mapping[str, int]
+
+
+@dataclass
+class _State:
+    state: str  # LOADING | AVAILABLE | END
+    error: str = ""
+    stamp: float = field(default=0.0)  # mtime of the version dir when it failed (retry when it changes)
+
+
+def _spec(tensor_spec: Any) -> InputSpec:
+    shape = None if tensor_spec.shape.rank is None else tuple(tensor_spec.shape.as_list())
+    return InputSpec(tensor_spec.dtype.name, shape)
+
+
+def load_version(name: str, version: int, path: str) -> LoadedVersion:
+    """Load a SavedModel, read its signature defs, replay its warm-up requests."""
+    import tensorflow as tf
+    from google.protobuf import json_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    model = tf.saved_model.load(path)
+    signatures = {}
+    for key, fn in model.signatures.items():
+        inputs = {k: _spec(s) for k, s in fn.structured_input_signature[1].items()}
+        signatures[key] = Signature(fn, inputs, tuple(sorted(fn.structured_outputs)))
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as fh:
+        proto.ParseFromString(fh.read())
+    defs = {}
+    if proto.meta_graphs:
+        for key, sig in proto.meta_graphs[0].signature_def.items():
+            defs[key] = json_format.MessageToDict(sig, preserving_proto_field_name=True,
+                                                  including_default_value_fields=True)
+    loaded = LoadedVersion(name, version, path, model, signatures, defs)
+    _warm_up(loaded)
+    return loaded
+
+
+def _warm_up(loaded: LoadedVersion) -> None:
+    """Replay ``assets.extra/tf_serving_warmup_requests`` (predict requests), as TF Serving does."""
+    path = os.path.join(loaded.path, serving_layout.EXTRA_DIR, serving_layout.WARMUP_FILE)
+    if not os.path.exists(path):
+        return
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    for i, record in enumerate(tf.data.TFRecordDataset(path)):
+        if i >= _MAX_WARMUP_RECORDS:
+            break
+        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+        if log.WhichOneof("log_type") != "predict_log":
+            continue
+        request = log.predict_log.request
+        signature = loaded.signatures.get(request.model_spec.signature_name or "serving_default")
+        if signature is None:
+            raise ValueError(f"warm-up request {i} names signature {request.model_spec.signature_name!r}, "
+                             f"which the model does not have")
+        signature.fn(**{k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()})
+
+
+class ModelRegistry:
+    """The loaded versions of every served model, kept in step with ``serving_dir`` by polling."""
+
+    def __init__(self, serving_dir: str, poll_seconds: float = 2.0,
+                 log: Callable[[str], None] | None = None,
+                 loader: Callable[[str, int, str], LoadedVersion] = load_version) -> None:
+        self.serving_dir = os.path.abspath(serving_dir)
+        self.poll_seconds = poll_seconds
+        self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._load = loader
+        self._models: dict[str, _Model] = {}  # replaced, never mutated: readers need no lock
+        self._states: dict[str, dict[int, _State]] = {}
+        self._states_lock = threading.Lock()
+        self._poll_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._config_error: str | None = None
+        self._last_wanted: dict[str, tuple[str, set[int], dict[str, int]]] = {}
+
+    # ------------------------------------------------------------------ polling
+
+    def _wanted(self) -> dict[str, tuple[str, set[int], dict[str, int]]]:
+        """``{model: (base_path, versions to serve, labels)}`` from models.config and the disk."""
+        try:
+            entries = serving_layout.read_models_config(self.serving_dir)
+        except serving_layout.LayoutError as exc:
+            if str(exc) != self._config_error:
+                self._log(f"warning: {exc}; keeping the models loaded now")
+            self._config_error = str(exc)
+            return self._last_wanted
+        self._config_error = None
+        wanted = {}
+        if entries:
+            for name, entry in entries.items():
+                base = entry.base_path or os.path.join(self.serving_dir, name)
+                on_disk = serving_layout.version_dirs(os.path.dirname(base.rstrip("/")), os.path.basename(base.rstrip("/")))
+                versions = {v for v in entry.versions if v in on_disk} if entry.versions else set(list(on_disk)[-1:])
+                wanted[name] = (base, versions, dict(entry.labels))
+        else:
+            for name in sorted(os.listdir(self.serving_dir)) if os.path.isdir(self.serving_dir) else []:
+                on_disk = serving_layout.version_dirs(self.serving_dir, name)
+                if on_disk and not name.startswith("."):
+                    wanted[name] = (os.path.join(self.serving_dir, name), {max(on_disk)}, {})
+        self._last_wanted = wanted
+        return wanted
+
+    def _set_state(self, name: str, version: int, state: _State) -> None:
+        with self._states_lock:
+            self._states.setdefault(name, {})[version] = state
+
+    def poll_once(self) -> None:
+        """Load what models.config and the disk ask for, then swap it in."""
+        with self._poll_lock:
+            wanted = self._wanted()
+            current = self._models
+            new: dict[str, _Model] = {}
+            for name, (base, versions, labels) in wanted.items():
+                old = current.get(name, _Model({}, {}))
+                loaded: dict[int, LoadedVersion] = {}
+                for v in sorted(versions):
+                    if v in old.versions:
+                        loaded[v] = old.versions[v]
+                        continue
+                    path = os.path.join(base, str(v))
+                    stamp = _mtime(path)
+                    prior = self._states.get(name, {}).get(v)
+                    if prior is not None and prior.state == "END" and prior.error and prior.stamp == stamp:
+                        continue  # failed before and unchanged: do not retry every poll
+                    self._set_state(name, v, _State("LOADING"))
+                    start = time.monotonic()
+                    try:
+                        loaded[v] = self._load(name, v, path)
+                    except Exception as exc:  # noqa: BLE001 - a bad version must not stop the server
+                        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                        self._set_state(name, v, _State("END", error, stamp))
+                        self._log(f"error: could not load {name} version {v} from {path}: {error}")
+                        continue
+                    self._set_state(name, v, _State("AVAILABLE"))
+                    self._log(f"loaded {name} version {v} in {time.monotonic() - start:.1f} s")
+                if not loaded and old.versions:
+                    # Availability first: nothing wanted could be loaded, keep serving what is loaded.
+                    loaded = dict(old.versions)
+                new[name] = _Model(loaded, {k: v for k, v in labels.items()})
+            self._models = new  # the swap: one reference assignment
+            for name, model in current.items():
+                for v in model.versions:
+                    if v not in new.get(name, _Model({}, {})).versions:
+                        self._set_state(name, v, _State("END"))
+                        self._log(f"unloaded {name} version {v}")
+
+    def start(self) -> None:
+        """Poll in a background thread until :meth:`stop`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="model-poller", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.poll_once()
+            except Exception as exc:  # noqa: BLE001 - keep polling; the next poll may succeed
+                self._log(f"error: polling {self.serving_dir} failed: {exc}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+
+    # ------------------------------------------------------------------ requests
+
+    def models(self) -> dict[str, list[int]]:
+        """``{model: loaded versions}``."""
+        return {name: sorted(m.versions) for name, m in self._models.items()}
+
+    def resolve(self, name: str, version: int | None = None, label: str | None = None) -> LoadedVersion:
+        """The loaded version a request names (TF Serving's ServableRequest semantics).
+
+        Raises:
+            ApiError: 404 for an unknown model or version, 400 for an unknown label.
+        """
+        model = self._models.get(name)
+        if label is not None:
+            if model is None or label not in model.labels:
+                raise ApiError(f"Unrecognized servable version label: {label}", 400)
+            version = model.labels[label]
+        if model is not None:
+            if version is None and model.versions:
+                return model.versions[max(model.versions)]
+            if version in model.versions:
+                return model.versions[version]
+        request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
+        raise ApiError(f"Servable not found for request: {request}", 404)
+
+    def status(self, name: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
+        """The GetModelStatusResponse JSON for a model (or one version)."""
+        from google.protobuf import json_format
+        from tensorflow_serving.apis import get_model_status_pb2
+
+        if label is not None:
+            model = self._models.get(name)
+            if model is None or label not in model.labels:
+                raise ApiError(f"Unrecognized servable version label: {label}", 400)
+            version = model.labels[label]
+        with self._states_lock:
+            states = dict(self._states.get(name, {}))
+        if not states:
+            raise ApiError(f"Could not find any versions of model {name}", 404)
+        if version is not None:
+            if version not in states:
+                raise ApiError(f"Could not find version {version} of model {name}", 404)
+            states = {version: states[version]}
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for v, st in sorted(states.items(), reverse=True):
+            entry = response.model_version_status.add()
+            entry.version = v
+            entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(st.state)
+            entry.status.SetInParent()  # TF Serving always reports a status, OK or the load error
+            if st.error:
+                entry.status.error_code = 2  # UNKNOWN
+                entry.status.error_message = st.error
+        return json_format.MessageToDict(response, preserving_proto_field_name=True,
+                                         including_default_value_fields=True)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return 0.0

@@ -1,0 +1,95 @@
+"""``python -m pipelines.push list|rollback`` through the real CLI, on fake SavedModel directories."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import serving_layout as sl
+from pipelines.push import main
+from tests.unit.test_serving_layout import fake_model
+
+REPO = Path(__file__).resolve().parents[2]
+HEADER = ("daily_time_spent_on_site,age,area_income,daily_internet_usage,ad_topic_line,city,male,country,"
+          "timestamp,clicked_on_ad\n")
+
+
+def write_project(root: Path) -> Path:
+    """A valid config (one-row CSV, the curated schema) whose serving dir is ``root/serving``."""
+    data = root / "data"
+    data.mkdir(parents=True)
+    (data / "part.csv").write_text(HEADER + "70.1,30,50000.5,180.2,Topic,City,1,France,2016-01-01 10:00:00,0\n")
+    cfg = yaml.safe_load((REPO / "configs" / "ad_click.yaml").read_text())
+    cfg["pipeline"]["root"] = str(root / "root")
+    cfg["data"]["source"] = str(data)
+    cfg["schema"]["path"] = str(REPO / "schemas" / "ad_click" / "schema.pbtxt")
+    cfg["push"]["serving_dir"] = str(root / "serving")
+    path = root / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path)
+
+
+def push(tmp_path: Path, version: int, auc: float) -> None:
+    model = tmp_path / f"model-{version}"
+    if not model.exists():
+        fake_model(model)
+    sl.publish_version(model, tmp_path / "serving", "ad_click", version=version,
+                       extra_files={"eval_metrics.json": json.dumps({"metrics": {"auc": auc}})})
+    sl.write_models_config(tmp_path / "serving", pins={"ad_click": version})
+
+
+def test_list_shows_versions_metrics_and_the_served_one(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    push(project.parent, 100, 0.81)
+    push(project.parent, 200, 0.85)
+    assert main(["list", "--config", str(project)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.strip().startswith(("*", "1", "2"))]
+    assert lines[0].startswith("* 200") and "yes (stable)" in lines[0] and "auc=0.8500" in lines[0]
+    assert lines[1].startswith("  100") and "auc=0.8100" in lines[1]
+    assert main(["list", "--config", str(project), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(d["version"], d["served"], d["metrics"]) for d in data] == [(100, False, {"auc": 0.81}),
+                                                                         (200, True, {"auc": 0.85})]
+
+
+def test_rollback_then_to_a_named_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for v in (100, 200, 300):
+        push(project.parent, v, 0.8)
+    assert main(["rollback", "--config", str(project)]) == 0
+    assert "now serving version 200 (was 300)" in capsys.readouterr().out
+    assert sl.served_version(project.parent / "serving", "ad_click") == 200
+    assert main(["rollback", "--config", str(project), "--to", "300"]) == 0
+    assert "now serving version 300 (was 200)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("versions, args, message", [
+    ([], ["list"], "error: model 'ad_click' has no pushed versions under {serving}/ad_click"),
+    ([100], ["rollback"], "error: version 100 is the oldest version of model 'ad_click' under {serving}/ad_click"),
+    ([100, 200], ["rollback", "--to", "150"],
+     "error: version 150 of model 'ad_click' does not exist under {serving}/ad_click (versions: 100, 200)"),
+])
+def test_failures_exit_1_with_a_message_and_no_traceback(project: Path, versions: list[int], args: list[str],
+                                                          message: str) -> None:
+    for v in versions:
+        push(project.parent, v, 0.8)
+    proc = subprocess.run([sys.executable, "-m", "pipelines.push", *args, "--config", str(project)],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert message.format(serving=project.parent / "serving") in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_bad_config_exits_2(project: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pipelines.push", "list", "--config", str(project),
+                           "--set", "push.keep_version=3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "did you mean 'keep_versions'" in proc.stderr
