@@ -148,6 +148,7 @@ def _verdict(passed: bool, unknown: bool) -> str:
 # ---------------------------------------------------------------------------- CSV
 
 RUN_FIELDS = ["rows", "system", "scenario", "status", "exit_code", "wall_s", "startup_s", "config_validated_s",
+              "preflight_done_s",
               "wheel_build_s", "between_s", "teardown_s", "peak_rss_mb", "max_proc_rss_mb", "cpu_s", "auc",
               "blessed", "pushed", "new_versions", "components_ran", "components_cached", "loadavg_start",
               "loadavg_end", "log", "error", "cmd"]
@@ -299,7 +300,10 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
                     "project / vanilla"], rows, "lrrlrrlr")
         extra = []
         if pc and pc.get("config_validated_s") is not None:
-            extra.append(f"this project validated its config {pc['config_validated_s']:.1f} s after start")
+            extra.append(f"this project validated its config {pc['config_validated_s']:.1f} s after start"
+                         + (f", finished its CSV preflight at {pc['preflight_done_s']:.1f} s"
+                            if pc.get("preflight_done_s") is not None else "")
+                         + f" and started its first component at {pc.get('startup_s', 0):.1f} s")
         if vc and vc.get("wheel_build_s") is not None:
             extra.append(f"vanilla TFX spent {vc['wheel_build_s']:.1f} s of its startup building user-module wheels")
         if kc:
@@ -428,7 +432,8 @@ def plot(runs: list[Run], path: str, meta: dict[str, Any]) -> str | None:
     ax_m.set(xscale="log", xlabel="rows", ylabel="peak RSS of the process tree, GB", title="Peak memory (cold)")
     for ax in axes:
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     m = meta.get("machine", {})
     fig.suptitle(f"{m.get('logical_cores')} cores, {m.get('memory_gb')} GB RAM; {m.get('cpu_model', '')}", fontsize=9)
     fig.tight_layout()

@@ -194,6 +194,9 @@ class Harness:
         validated = [t for n, t in marks if n == "config_validated"]
         if validated:
             fields["config_validated_s"] = round(validated[0], 2)
+        checked = [t for n, t in marks if n == "preflight_done"]
+        if checked:
+            fields["preflight_done_s"] = round(checked[0], 2)
         starts = [t for n, t in marks if n == "wheel_start"]
         ends = [t for n, t in marks if n == "wheel_end"]
         if starts and ends:
@@ -220,7 +223,7 @@ class Harness:
     def data(self, rows: int) -> str | None:
         """Generate (or reuse) the CSV for ``rows``; recorded as a ``datagen`` run."""
         out = os.path.join(self.work, "data", f"rows-{rows}")
-        stamp = os.path.join(out, ".generated.json")
+        stamp = out + ".json"  # outside the data directory: CsvExampleGen reads every file in it
         want = {"rows": rows, "seed": self.args.seed}
         try:
             with open(stamp, encoding="utf-8") as fh:

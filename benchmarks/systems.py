@@ -38,6 +38,8 @@ def parse_project(stream: str, line: str) -> Event | None:
             return ("start", name, None) if word == "started" else ("end", name, word)
         if line.startswith("pipeline ") and "->" in line:  # printed once the config is validated
             return ("mark", "config_validated", None)
+        if line.startswith("input: ") and "checked" in line:  # printed after the CSV preflight checks
+            return ("mark", "preflight_done", None)
     return None
 
 

@@ -58,6 +58,9 @@ def fix_for(kind: str, feature: str, schema_path: str | None, label: str | None 
     if kinds & {"FEATURE_TYPE_LOW_FRACTION_PRESENT", "FEATURE_TYPE_LOW_NUMBER_PRESENT"}:
         return (f"fill the missing values of '{feature}', or lower presence.min_fraction of {where}, "
                 f"or allow it: validation.allow.{feature}: [missing_values]")
+    if "INVALID_FEATURE_SHAPE" in kinds:
+        return (f"some rows have no value for '{feature}': fill them, or drop `shape` from {where} to make it "
+                f"optional (the transform then imputes the training mean)")
     if kinds & {"ENUM_TYPE_UNEXPECTED_STRING_VALUES"}:
         return (f"correct the values, or add them to the domain of {where} (or lower its "
                 f"distribution_constraints.min_domain_mass), or allow: validation.allow.{feature}: [new_values]")

@@ -56,7 +56,8 @@ def check_model(model_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, A
     if early is not None:
         return early
     if not rows:
-        return Verdict(False, "no eval rows to query the model with; the eval split has no complete rows")
+        return Verdict(False, "no eval row has exactly one value in every serving_default column, so there is "
+                              "nothing to query the model with; set push.infra_validation: false to push unchecked")
     with tempfile.TemporaryDirectory(prefix="infra-check-") as tmp:
         rows_path, out_path = os.path.join(tmp, "rows.json"), os.path.join(tmp, "verdict.json")
         with open(rows_path, "w", encoding="utf-8") as fh:
@@ -125,7 +126,7 @@ def query_model(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> Verdict:
     for name, spec in specs.items():
         values = [r[name] for r in rows]
         if spec.dtype == tf.string:
-            data = [v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values]
+            data = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in values]
             raw_inputs[name] = tf.constant(data, dtype=tf.string)
             for f, v in zip(features, data):
                 f[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))

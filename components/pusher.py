@@ -163,7 +163,7 @@ def _serving_model_dir(model: Model) -> str:
 def ServingPusher(  # noqa: N802 - TFX names the component class after the function
     model: InputArtifact[Model],
     model_blessing: InputArtifact[ModelBlessing],
-    examples: InputArtifact[Examples],
+    examples: InputArtifact[List[Examples]],
     pushed_model: OutputArtifact[PushedModel],
     serving_dir: Parameter[str],
     model_name: Parameter[str],
@@ -179,8 +179,9 @@ def ServingPusher(  # noqa: N802 - TFX names the component class after the funct
     rows: List[Dict[str, Any]] = []
     if blessed and os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
         columns = sorted(signature_inputs(model_dir))
-        split_dir = artifact_utils.get_split_uri([examples], "eval")
-        rows = read_eval_rows(split_dir, columns, max(warmup_requests, INFRA_ROWS))
+        for artifact in reversed(examples):  # the newest span first, when ExampleGen reads several
+            split_dir = artifact_utils.get_split_uri([artifact], "eval")
+            rows += read_eval_rows(split_dir, columns, max(warmup_requests, INFRA_ROWS) - len(rows))
     metrics = None
     if blessed and model_evaluation is not None:
         try:

@@ -462,7 +462,7 @@ def write_warmup_requests(
             for column in columns:
                 values = [r[column] for r in chunk]
                 if kinds[column] == "string":
-                    values = [v.encode("utf-8") if isinstance(v, str) else v for v in values]
+                    values = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in values]
                     array = np.array(values, dtype=object)
                 else:
                     array = np.array(values, dtype=kinds[column])

@@ -1,6 +1,7 @@
 """Declarative TFX pipelines: one YAML config -> a real TFX pipeline -> a served model.
 
-Command-line entry points (each a thin module): ``pipelines.run``, ``pipelines.datagen``.
+Command-line entry points (each a thin module): ``pipelines.run``, ``pipelines.datagen``,
+``pipelines.push`` (list pushed versions, roll back) and ``pipelines.serve`` (REST model server).
 Library entry points below; heavy dependencies (TensorFlow, TFX, Beam) load only
 when a pipeline is built or run, never on import of this package.
 
@@ -11,7 +12,7 @@ Example:
 """
 
 from pipelines.config import PipelineConfig, load_config
-from pipelines.errors import ConfigError, DataValidationError, PipelineError, PipelineRunError
+from pipelines.errors import ConfigError, DataValidationError, PipelineError, PipelineRunError, ServingError
 
 
 def build_pipeline(config: PipelineConfig):  # noqa: ANN201 - returns tfx.dsl.Pipeline, imported lazily
@@ -27,6 +28,7 @@ __all__ = [
     "PipelineConfig",
     "PipelineError",
     "PipelineRunError",
+    "ServingError",
     "build_pipeline",
     "load_config",
 ]

@@ -69,6 +69,8 @@ def eval_config(config: PipelineConfig) -> Any:
                 )
             threshold = tfma.MetricThreshold(value_threshold=value, change_threshold=change)
         metrics.append(tfma.MetricConfig(class_name=_TFMA_METRICS[name], threshold=threshold))
+    # Plot data for the evaluation report (ROC, precision-recall, calibration).
+    metrics += [tfma.MetricConfig(class_name="ConfusionMatrixPlot"), tfma.MetricConfig(class_name="CalibrationPlot")]
     slices = [tfma.SlicingSpec()] + [
         tfma.SlicingSpec(feature_keys=[s] if isinstance(s, str) else list(s)) for s in ev.slices
     ]

@@ -56,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.runners.local import raise_if_failed, run_local
     from pipelines.summary import collect, format_table
 
+    from pipelines.reporting import write_reports
+
     record = run_local(config, until=args.until, verbose=args.verbose)
     summary = collect(config, record)
+    summary.reports = write_reports(config, summary)
     print(format_table(summary), flush=True)
     if args.summary:
         write_summary(args.summary, summary.to_json())

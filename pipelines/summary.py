@@ -33,6 +33,8 @@ class RunSummary:
     pushed: dict[str, Any] | None = None
     error: str | None = None
     log_path: str | None = None
+    reports: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)  # statistics, baseline_statistics, evaluation URIs
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -166,10 +168,16 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
             summary.anomalies += verdict["anomalies"]
             summary.drift += verdict.get("drift", [])
             summary.skew += verdict.get("skew", [])
+            if verdict.get("baseline_statistics"):
+                summary.artifacts["baseline_statistics"] = verdict["baseline_statistics"]
     else:
         for art in arts.get("ExampleAnomalies", [])[-1:]:
             summary.anomalies = read_anomalies(art.uri)
+    for art in arts.get("ExampleStatistics", []):
+        if f"{os.sep}StatisticsGen{os.sep}" in art.uri:  # not Transform's pre/post-transform statistics
+            summary.artifacts["statistics"] = art.uri
     for art in arts.get("ModelEvaluation", [])[-1:]:
+        summary.artifacts["evaluation"] = art.uri
         by_slice, diffs, failed = read_evaluation(art.uri)
         summary.metrics = by_slice.get("overall", {})
         summary.slices = {k: v for k, v in by_slice.items() if k != "overall"}
@@ -223,6 +231,8 @@ def format_table(summary: RunSummary) -> str:
     lines.append(f"pushed: {summary.pushed['path'] if summary.pushed else 'nothing'}")
     if summary.error:
         lines.append(f"error: {summary.error}")
+    for name, path in summary.reports.items():
+        lines.append(f"{name} report: {path}")
     if summary.log_path:
         lines.append(f"log: {summary.log_path}")
     return "\n".join(lines)

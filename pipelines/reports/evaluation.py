@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipelines.reports._html import (
-    DASH, Html, badge, esc, fmt_diff, fmt_metric, fmt_num, join, key_values, page, section, svg_xy, table, tag,
+    DASH, Html, badge, esc, fmt_diff, fmt_metric, join, key_values, page, section, svg_xy, table, tag,
     write_atomic,
 )
 
@@ -298,7 +298,7 @@ def _plots_section(plots: Mapping[str, Any], baseline_plots: Mapping[str, Any],
     legend = Html('<p class="legend"><span class="sw cur"></span>candidate'
                   + ('<span class="sw base"></span>baseline' if baseline_plots else "") + "</p>")
     parts = [legend]
-    for i, name in enumerate(names[:MAX_PLOTTED_SLICES]):
+    for name in names[:MAX_PLOTTED_SLICES]:
         figures = _plot_figures(name, plots[name], baseline_plots.get(name), values.get(name, {}).get("auc"))
         if name == "overall":
             parts.append(join([tag("h3", "overall"), figures]))

@@ -13,7 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from pipelines.reports._html import (
-    DASH, Html, badge, esc, fmt_num, fmt_pct, join, key_values, page, section, svg_bars, svg_histogram, table, tag,
+    DASH, Html, badge, fmt_num, fmt_pct, join, key_values, page, section, svg_bars, svg_histogram, table, tag,
     write_atomic,
 )
 
@@ -83,14 +83,15 @@ def _split_files(path: str, filename: str) -> list[tuple[str | None, str]]:
     if os.path.exists(direct):
         base = os.path.basename(os.path.normpath(path))
         return [(base.removeprefix("Split-") if base.startswith("Split-") else None, direct)]
-    found = [(name.removeprefix("Split-"), os.path.join(path, name, filename)) for name in sorted(os.listdir(path))
-             if name.startswith("Split-") and os.path.exists(os.path.join(path, name, filename))]
+    splits = sorted((n for n in os.listdir(path) if n.startswith("Split-")), key=lambda n: (n != "Split-train", n))
+    found = [(name.removeprefix("Split-"), os.path.join(path, name, filename)) for name in splits
+             if os.path.exists(os.path.join(path, name, filename))]
     if not found:
         raise FileNotFoundError(f"{path}: no {filename} here or in its Split-*/ folders")
     return found
 
 
-def load_statistics(path: str | os.PathLike[str]) -> "statistics_pb2.DatasetFeatureStatisticsList":
+def load_statistics(path: str | os.PathLike[str]) -> statistics_pb2.DatasetFeatureStatisticsList:
     """Read StatisticsGen output: a binary ``FeatureStats.pb``, its ``Split-<name>`` folder or the artifact folder.
 
     From an artifact folder every split is loaded; datasets without a name are named
@@ -132,7 +133,7 @@ def _fix_hint(feature: str, kinds: Iterable[str]) -> str:
     return " ".join(hints) or _DEFAULT_FIX.format(f=feature)
 
 
-def anomalies_from_proto(anomalies: "anomalies_pb2.Anomalies", *, split: str | None = None) -> list[dict[str, str]]:
+def anomalies_from_proto(anomalies: anomalies_pb2.Anomalies, *, split: str | None = None) -> list[dict[str, str]]:
     """TFDV ``Anomalies`` -> report rows ``{feature, kind, description, fix, severity[, split]}``.
 
     Example:
@@ -175,7 +176,7 @@ def load_anomalies(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     return rows
 
 
-def drift_from_anomalies(anomalies: "anomalies_pb2.Anomalies") -> list[dict[str, Any]]:
+def drift_from_anomalies(anomalies: anomalies_pb2.Anomalies) -> list[dict[str, Any]]:
     """The drift measurements TFDV recorded (``drift_skew_info``) as report rows.
 
     TFDV measures drift when the schema has a ``drift_comparator`` for a feature and
@@ -232,8 +233,10 @@ def _numeric_row(feature: Any, prev: Any) -> list[Any]:
     total = cs.num_non_missing + cs.num_missing
     values = cs.tot_num_values or cs.num_non_missing
     prev_hist = _histogram(prev.num_stats) if prev is not None and prev.HasField("num_stats") else None
-    has_values = cs.num_non_missing > 0
-    stat = (lambda v: fmt_num(v)) if has_values else (lambda v: DASH)
+
+    def stat(value: float) -> str:  # an all-missing feature has zeros, not statistics
+        return fmt_num(value) if cs.num_non_missing else DASH
+
     chart = svg_histogram(_histogram(ns), prev_hist, label=f"histogram of {_feature_name(feature)}")
     return [fmt_num(cs.num_non_missing), fmt_pct(cs.num_missing, total), stat(ns.mean), stat(ns.std_dev),
             stat(ns.min), stat(ns.median), stat(ns.max), fmt_pct(ns.num_zeros, values), chart]
@@ -348,17 +351,18 @@ def _drift_table(drift: Sequence[dict[str, Any]] | None, has_previous: bool) -> 
             for d in ordered]
     return table(["feature", "measure", "value", "threshold", "status"], rows, table_id="drift",
                  row_classes=["bad" if d.get("exceeded") else None for d in ordered], numeric=(2, 3),
-                 empty="No drift comparators configured in the schema.")
+                 empty="Not measured: no earlier data passed validation (first run, or the same data as then)."
+                 if not has_previous else "No drift comparators configured.")
 
 
 def render_validation_report(
     out_path: str | os.PathLike[str],
     *,
     title: str,
-    statistics: "statistics_pb2.DatasetFeatureStatisticsList",
+    statistics: statistics_pb2.DatasetFeatureStatisticsList,
     anomalies: Sequence[dict[str, Any]],
     drift: Sequence[dict[str, Any]] | None = None,
-    previous_statistics: "statistics_pb2.DatasetFeatureStatisticsList | None" = None,
+    previous_statistics: statistics_pb2.DatasetFeatureStatisticsList | None = None,
     run_info: dict[str, Any] | None = None,
 ) -> str:
     """Write the data-validation report to ``out_path`` (atomically) and return its absolute path.

@@ -220,12 +220,21 @@ def _from_instances(doc: Mapping[str, Any], instances: Any, specs: Mapping[str, 
         return isinstance(v, dict) and not _is_b64(v)
 
     objects = is_object(instances[0])
-    columns: dict[str, list[np.ndarray]] = {}
+    columns: dict[str, list[Any]] = {}
     shapes: dict[str, tuple[int, ...]] = {}
 
     def add(item: Any, name: str) -> None:
         if name not in specs:
             raise ApiError(f"JSON object: does not have named input: {name}")
+        if not isinstance(item, list):  # the common case, a scalar per instance: no array per value
+            value = _convert(item, specs[name].dtype)
+            shape = shapes.setdefault(name, ())
+            if shape != ():
+                if int(np.prod(shape)) != 1:
+                    raise ApiError(f"Expecting tensor size: {int(np.prod(shape))} but got: 1")
+                raise ApiError(f"Expecting shape {_shape_text(shape)} but got: []")
+            columns.setdefault(name, []).append(value)
+            return
         array = _to_array(item, specs[name].dtype)
         if name in shapes:
             if int(np.prod(shapes[name])) != array.size:
@@ -257,7 +266,18 @@ def _from_instances(doc: Mapping[str, Any], instances: Any, specs: Mapping[str, 
             except ApiError as exc:
                 raise ApiError(f"Failed to process element: {i} of 'instances' list. "
                                f"Error: INVALID_ARGUMENT: {exc.message}", exc.status) from None
-    return {name: np.stack(arrays) for name, arrays in columns.items()}
+    return {name: _column(values, shapes[name], specs[name].dtype) for name, values in columns.items()}
+
+
+def _column(values: list[Any], shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """One batched input from its per-instance values (scalars, or arrays of one shape)."""
+    if shape:
+        return np.stack(values)
+    if dtype == "string":
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array
+    return np.array(values, dtype=np.dtype(dtype))
 
 
 def _from_inputs(inputs: Any, specs: Mapping[str, InputSpec]) -> dict[str, np.ndarray]:

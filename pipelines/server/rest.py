@@ -14,6 +14,7 @@ request resolves its model version once, so a version swap never affects a reque
 from __future__ import annotations
 
 import re
+import socket
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping
@@ -144,13 +145,22 @@ class _Handler(BaseHTTPRequestHandler):
         status, text = handle(self.server.registry, self.command, path, body)
         self._send(status, text)
 
+    def setup(self) -> None:
+        super().setup()
+        # Small JSON answers: send at once instead of waiting for the client's delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _send(self, status: int, text: str) -> None:
         data = text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        if hasattr(self, "_headers_buffer"):
+            self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
+            self.flush_headers()
+        else:  # an HTTP/0.9 request has no headers to buffer
+            self.end_headers()
+            self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

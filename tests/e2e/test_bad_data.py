@@ -31,9 +31,9 @@ def corpus(project: Project, first_run: dict[str, Any]) -> dict[str, dict[str, A
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = {r["name"]: r for r in json.loads(out.read_text())}
-    results["_versions"] = {"before": before, "after": project.versions()}
     # The closing note reports these figures.
     print("\n" + "\n".join(f"{n}: exit {r['exit']} in {r['seconds']} s" for n, r in results.items()))
+    results["_versions"] = {"before": before, "after": project.versions()}
     return results
 
 

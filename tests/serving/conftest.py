@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,9 +36,3 @@ def call(port: int, method: str, path: str, body: Any = None,
     finally:
         if own:
             conn.close()
-
-
-def free_serving_dir(tmp_path: Path) -> Path:
-    path = tmp_path / "serving"
-    path.mkdir()
-    return path

@@ -1,0 +1,43 @@
+"""After a run: the offline HTML reports (validation, evaluation), written under
+``<pipeline.root>/reports/`` and named in the summary."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pipelines.config import PipelineConfig
+
+
+def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
+    """Render the reports the run has material for; returns {name: path}. Never fails the run."""
+    from pipelines.reports import load_statistics, render_evaluation_report, render_validation_report
+
+    out_dir = os.path.join(config.pipeline.root, "reports")
+    run = (summary.run_id or "preflight").replace(":", "").replace(".", "-")
+    info = {"pipeline": config.pipeline.name, "run": summary.run_id or "-", "status": summary.status,
+            "data": config.data.source}
+    written: dict[str, str] = {}
+    stats_uri = summary.artifacts.get("statistics")
+    if stats_uri and os.path.isdir(stats_uri):
+        previous = summary.artifacts.get("baseline_statistics")
+        written["validation"] = render_validation_report(
+            os.path.join(out_dir, f"validation-{run}.html"),
+            title=f"{config.pipeline.name}: data validation",
+            statistics=load_statistics(stats_uri),
+            anomalies=summary.anomalies,
+            drift=summary.drift,
+            previous_statistics=load_statistics(previous) if previous and os.path.isdir(previous) else None,
+            run_info=info,
+        )
+    eval_uri = summary.artifacts.get("evaluation")
+    if eval_uri and os.path.isdir(eval_uri):
+        written["evaluation"] = render_evaluation_report(
+            os.path.join(out_dir, f"evaluation-{run}.html"),
+            title=f"{config.pipeline.name}: model evaluation",
+            eval_result_uri=eval_uri,
+            thresholds=config.evaluation.thresholds,
+            blessed=summary.blessed,
+            run_info=info,
+        )
+    return written
