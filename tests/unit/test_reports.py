@@ -199,7 +199,11 @@ def test_drift_absent_or_unconfigured(tmp_path: Path) -> None:
     assert "No previous span given" in none
     empty = Path(render_validation_report(tmp_path / "b.html", title="t", statistics=make_stats(), anomalies=[],
                                           drift=[], previous_statistics=make_stats())).read_text()
-    assert body_rows(parse(empty), "drift") == ["No drift comparators configured in the schema."]
+    assert body_rows(parse(empty), "drift") == ["No drift comparators configured."]
+    unmeasured = Path(render_validation_report(tmp_path / "c.html", title="t", statistics=make_stats(), anomalies=[],
+                                               drift=[])).read_text()
+    assert body_rows(parse(unmeasured), "drift") == [
+        "Not measured: no earlier data passed validation (first run, or the same data as then)."]
 
 
 def test_feature_statistics_tables(validation_html: str) -> None:
