@@ -4,14 +4,14 @@
 blessed (``ModelBlessing.blessed == 1``) and, with ``infra_validation``, when a separate
 process loaded it and both signatures answered eval rows (:mod:`components.infra_check`).
 A push writes warm-up requests from eval rows and the overall eval metrics into
-``<version>/assets.extra/``, publishes the version atomically, prunes old versions and
-pins the new one in ``models.config`` (:mod:`components.serving_layout`).
+``<version>/assets.extra/``, publishes the version atomically, pins it in ``models.config``
+and prunes old versions (:mod:`components.serving_layout`).
 
 The output ``PushedModel`` carries TFX Pusher's custom properties (``pushed`` 0/1,
 ``pushed_version``, ``pushed_destination``) plus ``infra_ok`` (1 passed, 0 failed, -1 not
 checked) and ``push_reason`` (why nothing was pushed; empty when pushed).
 
-The component is a thin shell around :func:`push_model`, which needs no TFX.
+The component is a thin shell around :func:`push_model`, which takes plain values, no artifacts.
 
 Note: no ``from __future__ import annotations`` here; TFX reads the component's type hints.
 """
@@ -147,8 +147,8 @@ def push_model(
         if metrics:
             extra[serving_layout.EVAL_METRICS_FILE] = json.dumps({"metrics": dict(metrics)}, indent=2, sort_keys=True)
         version, path = serving_layout.publish_version(model_dir, serving_dir, model_name, extra_files=extra)
-    removed = serving_layout.prune(serving_dir, model_name, keep_versions)
     serving_layout.write_models_config(serving_dir, pins={model_name: version})
+    removed = serving_layout.prune(serving_dir, model_name, keep_versions)  # never the version just pinned
     if removed:
         _log.info("pruned versions %s of %s", removed, model_name)
     return PushResult(True, version, path, infra_ok, "")

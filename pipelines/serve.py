@@ -76,8 +76,8 @@ def run_builtin(serving_dir: str, host: str, port: int, poll_seconds: float, mod
     signal.signal(signal.SIGINT, stop)
     registry.start()
     bound_host, bound_port = server.server_address[:2]
-    models = ", ".join(f"{n} {v}" for n, v in sorted(registry.models().items())) or "none yet"
-    print(f"serving {models} at http://{bound_host}:{bound_port}/v1/models/{model_name} "
+    models = ", ".join(f"{n} version {', '.join(map(str, v))}" for n, v in sorted(registry.models().items()))
+    print(f"serving {models or 'nothing yet'} at http://{bound_host}:{bound_port}/v1/models/{model_name} "
           f"(built-in server; polling {serving_dir} every {poll_seconds:g} s)", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

@@ -65,6 +65,18 @@ def _latest_run_artifacts(store: Any) -> tuple[str | None, dict[str, list[Any]]]
     return run.name, by_type
 
 
+def run_artifacts(config: PipelineConfig) -> tuple[str | None, dict[str, list[Any]]]:
+    """(run id, artifacts by type name) of the pipeline's latest run, from ML Metadata.
+
+    Example:
+        >>> run_id, arts = run_artifacts(load_config("configs/ad_click.yaml"))
+        >>> arts["ModelEvaluation"][-1].uri
+    """
+    if not os.path.exists(config.metadata_path):
+        return None, {}
+    return _latest_run_artifacts(_store(config.metadata_path))
+
+
 def _prop(artifact: Any, key: str) -> Any:
     value = artifact.custom_properties.get(key)
     if value is None:
@@ -146,9 +158,7 @@ def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, di
 
 def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = None) -> RunSummary:
     """Assemble the summary of the run just finished from ``record`` and ML Metadata."""
-    run_id, arts = (None, {})
-    if os.path.exists(config.metadata_path):
-        run_id, arts = _latest_run_artifacts(_store(config.metadata_path))
+    run_id, arts = run_artifacts(config)
     if status is None:
         status = "blocked" if record.blocked is not None else "failed" if record.error else "succeeded"
     summary = RunSummary(
