@@ -50,9 +50,11 @@ def _store(metadata_path: str) -> Any:
     return metadata_store.MetadataStore(cfg)
 
 
-def _latest_run_artifacts(store: Any) -> tuple[str | None, dict[str, list[Any]]]:
-    """(run id, artifacts of the latest pipeline run by type name)."""
+def _latest_run_artifacts(store: Any, run_id: str | None = None) -> tuple[str | None, dict[str, list[Any]]]:
+    """(run id, artifacts by type name) of the named pipeline run, or the latest one."""
     runs = store.get_contexts_by_type("pipeline_run")
+    if run_id is not None:
+        runs = [c for c in runs if c.name == run_id]
     if not runs:
         return None, {}
     run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
@@ -65,8 +67,8 @@ def _latest_run_artifacts(store: Any) -> tuple[str | None, dict[str, list[Any]]]
     return run.name, by_type
 
 
-def run_artifacts(config: PipelineConfig) -> tuple[str | None, dict[str, list[Any]]]:
-    """(run id, artifacts by type name) of the pipeline's latest run, from ML Metadata.
+def run_artifacts(config: PipelineConfig, run_id: str | None = None) -> tuple[str | None, dict[str, list[Any]]]:
+    """(run id, artifacts by type name) of a pipeline run (default: the latest), from ML Metadata.
 
     Example:
         >>> run_id, arts = run_artifacts(load_config("configs/ad_click.yaml"))
@@ -74,7 +76,7 @@ def run_artifacts(config: PipelineConfig) -> tuple[str | None, dict[str, list[An
     """
     if not os.path.exists(config.metadata_path):
         return None, {}
-    return _latest_run_artifacts(_store(config.metadata_path))
+    return _latest_run_artifacts(_store(config.metadata_path), run_id)
 
 
 def _prop(artifact: Any, key: str) -> Any:
