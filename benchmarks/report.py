@@ -28,6 +28,27 @@ CANONICAL = {"ImportSchemaGen": "SchemaGen", "latest_blessed_model_resolver": "(
              "baseline_resolver": "(resolver)"}
 ORDER = ["(startup)", "CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer",
          "(resolver)", "Evaluator", "Pusher", "(between)", "(teardown)"]
+MIN_RATIO_S = 1.0  # per-component ratios of sub-second phases are noise
+
+
+def merged_order(*runs: Run | None) -> list[str]:
+    """Canonical phase names of several runs in run order: the first run's order, then each
+    name only another run has inserted after the name it follows there."""
+    order: list[str] = []
+    for r in runs:
+        if not r:
+            continue
+        prev = None
+        for name in phases(r):
+            if name in order:
+                prev = name
+                continue
+            at = order.index(prev) + 1 if prev in order else (0 if prev is None else len(order))
+            order.insert(at, name)
+            prev = name
+    synthetic = [n for n in ("(startup)",) if n in order]
+    tail = [n for n in ("(between)", "(teardown)") if n in order]
+    return synthetic + [n for n in order if n not in synthetic + tail] + tail
 
 
 # ---------------------------------------------------------------------------- selection helpers
@@ -274,8 +295,9 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
     if failures:
         L += ["", "Failures and timeouts:", ""]
         for r in failures:
+            log = f" (log `{r['log']}`)" if r.get("log") else ""
             L.append(f"- {r.get('rows', 0):,} rows, {r['system']} / {r['scenario']}: {r['status']} - "
-                     f"{r['error'][:400]} (log `{r.get('log', '')}`)")
+                     f"{r['error'][:400]}{log}")
     L.append("")
 
     L += ["## Per component (cold runs)", ""]
@@ -285,14 +307,14 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
             continue
         L += [f"### {n:,} rows", ""]
         pp, vp = (phases(pc) if pc else {}), (phases(vc) if vc else {})
-        names = [k for k in ORDER if k in pp or k in vp] + sorted((set(pp) | set(vp)) - set(ORDER))
+        names = merged_order(pc, vc)
         rows = []
         for k in names:
             a, b = pp.get(k, {}), vp.get(k, {})
-            label = k if a.get("shown", k) == b.get("shown", k) or not a or not b else f"{a['shown']} / {b['shown']}"
-            rows.append([label, fmt_s(a.get("seconds")), fmt_mb(a.get("peak_rss_mb")), _st(a),
+            rows.append([_label(k, a, b), fmt_s(a.get("seconds")), fmt_mb(a.get("peak_rss_mb")), _st(a),
                          fmt_s(b.get("seconds")), fmt_mb(b.get("peak_rss_mb")), _st(b),
-                         fmt_ratio(a["seconds"] / b["seconds"]) if a.get("seconds") and b.get("seconds") else ""])
+                         fmt_ratio(a["seconds"] / b["seconds"])
+                         if min(a.get("seconds") or 0, b.get("seconds") or 0) >= MIN_RATIO_S else ""])
         rows.append(["**total**", fmt_s(pc.get("wall_s")) if pc else "", fmt_mb(pc.get("peak_rss_mb")) if pc else "",
                      status_text(pc), fmt_s(vc.get("wall_s")) if vc else "",
                      fmt_mb(vc.get("peak_rss_mb")) if vc else "", status_text(vc), fmt_ratio(ratio(pc, vc))])
@@ -325,8 +347,8 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
                 if not (pr or vr):
                     continue
                 pp, vp = (phases(pr) if pr else {}), (phases(vr) if vr else {})
-                names = [k for k in ORDER if k in pp or k in vp]
-                rows = [[k, _cell(pp.get(k)), _cell(vp.get(k))] for k in names]
+                names = merged_order(pr, vr)
+                rows = [[_label(k, pp.get(k, {}), vp.get(k, {})), _cell(pp.get(k)), _cell(vp.get(k))] for k in names]
                 rows.append(["**total**", f"{status_text(pr)}, {fmt_s(pr.get('wall_s')) if pr else ''} s, pushed "
                              f"{_yn(pr.get('pushed') if pr else None)}",
                              f"{status_text(vr)}, {fmt_s(vr.get('wall_s')) if vr else ''} s, pushed "
@@ -367,6 +389,12 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
           "`scale.csv` (cold runs by size), `results.json` (everything, for `--report-only`); "
           "per-run console logs with arrival timestamps under `tmp/logs/`.", ""]
     return "\n".join(L)
+
+
+def _label(key: str, a: dict[str, Any], b: dict[str, Any]) -> str:
+    """The row label: the component's own name, or both names when the systems differ (ImportSchemaGen / SchemaGen)."""
+    names = [c["shown"] for c in (a, b) if c]
+    return names[0] if len(set(names)) == 1 else " / ".join(names) if names else key
 
 
 def _load(x: Any) -> str:
@@ -421,12 +449,13 @@ def plot(runs: list[Run], path: str, meta: dict[str, Any]) -> str | None:
         ax_t.plot(xs, [t0 * x / n0 for x in xs], ":", color="gray", label="linear in rows (through last point)")
     ax_t.set(xscale="log", yscale="log", xlabel="rows", ylabel="wall time, s",
              title=f"Cold run wall time ({meta.get('train_steps')} train steps)")
-    for name in ORDER:
-        pts = [(n, phases(r).get(name, {}).get("seconds")) for n in ns for r in [one(runs, n, "project", "cold")]
-               if ok(r)]
+    project_cold = [r for n in ns for r in [one(runs, n, "project", "cold")] if ok(r)]
+    colors = plt.get_cmap("tab20").colors
+    for i, name in enumerate(n for n in merged_order(*project_cold) if n != "(between)"):
+        pts = [(r["rows"], phases(r).get(name, {}).get("seconds")) for r in project_cold]
         pts = [(n, s) for n, s in pts if s]
         if pts:
-            ax_c.plot(*zip(*pts), "o-", label=name, markersize=4)
+            ax_c.plot(*zip(*pts), "o-", label=name, markersize=4, color=colors[i % len(colors)])
     ax_c.set(xscale="log", yscale="log", xlabel="rows", ylabel="seconds", title="This project, per component (cold)")
     ax_m.axhline(GOAL_PEAK_RSS_GB, color="red", ls="--", lw=1, label=f"goal {GOAL_PEAK_RSS_GB:.0f} GB")
     ax_m.set(xscale="log", xlabel="rows", ylabel="peak RSS of the process tree, GB", title="Peak memory (cold)")

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -66,12 +67,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def config_train_steps(config: str) -> tuple[int, int]:
-    """(train_steps, eval_steps) from the project config, read the way the project reads it."""
+def config_settings(config: str) -> tuple[int, int, str]:
+    """(train_steps, eval_steps, served model name) from the project config, read the way the project reads it."""
     from pipelines.config import load_config  # light: pydantic + yaml, no TensorFlow
 
     cfg = load_config(config, [])
-    return cfg.trainer.train_steps, cfg.trainer.eval_steps
+    return cfg.trainer.train_steps, cfg.trainer.eval_steps, cfg.model_name
 
 
 def machine_info() -> dict[str, Any]:
@@ -202,9 +203,7 @@ class Harness:
         if starts and ends:
             fields["wheel_build_s"] = round(sum(e - s for s, e in zip(starts, ends)), 2)
         if status != "ok":
-            tail = [ln for ln in r.stderr_tail if ln.strip()][-3:] or r.stdout_tail[-3:]
-            reason = r.error or (f"timed out after {r.wall:.0f} s" if status == "timeout" else f"exit {r.exit_code}")
-            fields["error"] = reason + (": " + " | ".join(ln.strip()[:200] for ln in tail) if tail else "")
+            fields["error"] = _reason(r, status)
         return fields
 
     def save(self) -> None:
@@ -258,12 +257,14 @@ class Harness:
         shutil.rmtree(os.path.dirname(ws.root), ignore_errors=True)
         steps = self.train_steps
         runs = [("cold", []), ("cached", []), ("retrain", ["trainer.learning_rate=0.002"])]
+        served = os.path.join(ws.serving, self.model_name)
         for scenario, extra in runs if reruns else runs[:1]:
-            versions = _versions(ws.serving)
+            versions = _versions(served)
             rec, _ = self.measure({"rows": rows, "system": "project", "scenario": scenario},
                                   systems.project_cmd(self.args.config, data, ws, steps, extra),
                                   systems.parse_project, timeout=self.args.timeout)
-            rec["new_versions"] = len(_versions(ws.serving) - versions)
+            rec["new_versions"] = len(_versions(served) - versions)
+            rec["pushed"] = rec["new_versions"] > 0
             _read_project_summary(rec, ws.summary)
             self.save()
             if scenario == "cold" and rec["status"] != "ok":
@@ -300,7 +301,7 @@ class Harness:
 
     def run(self) -> None:
         a = self.args
-        self.train_steps, self.eval_steps = config_train_steps(a.config)
+        self.train_steps, self.eval_steps, self.model_name = config_settings(a.config)
         if a.train_steps is not None:
             self.train_steps = a.train_steps
         self.meta = {"machine": machine_info(), "command": " ".join([os.path.basename(sys.executable), "-m",
@@ -362,6 +363,22 @@ class Harness:
                 r["auc"], r["blessed"] = info.get("auc"), info.get("blessed")
 
 
+_NOISE = ("Unable to register", "FutureWarning", "warnings.warn", "DeprecationWarning", "UserWarning")
+
+
+def _reason(r: RunResult, status: str) -> str:
+    """One line on why a run did not succeed: where it stopped and the most telling output line."""
+    open_phase = next((p.name for p in r.components if p.status in ("failed", "timeout")), None)
+    where = f" in {open_phase}" if open_phase else (" before the first component" if not r.components else "")
+    if r.error:
+        return r.error
+    if status == "timeout":
+        return f"timed out after {r.wall:.0f} s{where}"
+    lines = [ln.strip() for ln in r.stderr_tail + r.stdout_tail if ln.strip() and not any(n in ln for n in _NOISE)]
+    telling = [ln for ln in lines if "error" in ln.lower()] or lines
+    return f"exit {r.exit_code}{where}" + (f": {telling[-1][:300]}" if telling else "")
+
+
 def _versions(path: str) -> set[str]:
     try:
         return {d for d in os.listdir(path) if d.isdigit()}
@@ -386,13 +403,19 @@ def _read_project_summary(rec: dict[str, Any], path: str) -> None:
         return
     rec["auc"] = summary.get("metrics", {}).get("auc")
     rec["blessed"] = summary.get("blessed")
-    rec["pushed"] = bool(summary.get("pushed"))
+    rec["summary_status"] = summary.get("status")
     rec["project_summary_s"] = {c["name"]: c["seconds"] for c in summary.get("components", [])}
     os.replace(path, path + f".{rec['scenario']}")  # the next run must not find a stale summary
 
 
+def _interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # `kill <harness pid>` stops the run in progress (its process group) and still writes the report.
+    signal.signal(signal.SIGTERM, _interrupt)
     from benchmarks import report
 
     harness = Harness(args)
@@ -409,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             harness.save()
     paths = report.write_all(harness.meta, harness.runs, harness.out)
     harness.say("\n" + "\n".join(f"wrote {os.path.relpath(p, REPO)}" for p in paths))
-    return 0
+    return 130 if harness.meta.get("interrupted") else 0
 
 
 if __name__ == "__main__":

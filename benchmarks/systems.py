@@ -116,6 +116,14 @@ IMPORT_PROBES = {
     "python (bare interpreter)": "pass",
     "import tensorflow": "import tensorflow",
     "import tfx.v1 + tfma": "from tfx import v1; import tensorflow_model_analysis",
+    # What a local pipeline needs, without tfx.v1 (whose extensions import google.cloud.aiplatform).
+    "import TFX modules directly + tfma": (
+        "from tfx.components import CsvExampleGen, StatisticsGen, SchemaGen, ExampleValidator, Transform, "
+        "Trainer, Evaluator, Pusher; "
+        "from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen; "
+        "from tfx.orchestration.local.local_dag_runner import LocalDagRunner; "
+        "from tfx.dsl.components.common.resolver import Resolver; "
+        "from tfx.orchestration import pipeline, metadata; import tensorflow_model_analysis"),
 }
 
 

@@ -2,8 +2,9 @@
 
 The chain, in order (the node ids are what the progress lines and summary show):
 
-    CsvExampleGen -> StatisticsGen -> ImportSchemaGen | SchemaGen -> ExampleValidator
-      -> Transform -> Trainer -> baseline_resolver -> Evaluator -> Pusher
+    CsvExampleGen -> ImportSchemaGen | SchemaGen -> StatisticsGen -> ExampleValidator
+      -> [drift_baseline_resolver] -> DataGate -> Transform -> [TransformGate] -> Trainer
+      -> baseline_resolver -> Evaluator -> Pusher (components.pusher.ServingPusher)
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
     """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
     from tfx import v1 as tfx
 
+    from components.pusher import ServingPusher
     from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
     from components.validation_gate import ValidationGate, ValidationVerdict
 
@@ -243,13 +245,19 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
     )
-    pusher = tfx.components.Pusher(
+    # Replaces tfx.components.Pusher: infra validation without Docker, warm-up requests,
+    # an atomic publish, models.config, and pruning (components/pusher.py).
+    pusher = ServingPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(
-                base_directory=os.path.join(config.push.serving_dir, config.model_name))),
-    )
+        examples=example_gen.outputs["examples"],
+        model_evaluation=evaluator.outputs["evaluation"],
+        serving_dir=config.push.serving_dir,
+        model_name=config.model_name,
+        keep_versions=config.push.keep_versions,
+        infra_validation=config.push.infra_validation,
+        warmup_requests=config.push.warmup_requests,
+    ).with_id("Pusher")
     return [*ingest, transform, *after_transform, trainer, baseline, evaluator, pusher]
 
 

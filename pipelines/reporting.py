@@ -9,12 +9,16 @@ from typing import Any
 from pipelines.config import PipelineConfig
 
 
+def report_path(config: PipelineConfig, run_id: str | None, name: str) -> str:
+    """Where a run's ``validation`` or ``evaluation`` report is written."""
+    run = (run_id or "preflight").replace(":", "").replace(".", "-")
+    return os.path.join(config.pipeline.root, "reports", f"{name}-{run}.html")
+
+
 def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
-    """Render the reports the run has material for; returns {name: path}. Never fails the run."""
+    """Render the reports the run has material for; returns {name: path}."""
     from pipelines.reports import load_statistics, render_evaluation_report, render_validation_report
 
-    out_dir = os.path.join(config.pipeline.root, "reports")
-    run = (summary.run_id or "preflight").replace(":", "").replace(".", "-")
     info = {"pipeline": config.pipeline.name, "run": summary.run_id or "-", "status": summary.status,
             "data": config.data.source}
     written: dict[str, str] = {}
@@ -22,7 +26,7 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
     if stats_uri and os.path.isdir(stats_uri):
         previous = summary.artifacts.get("baseline_statistics")
         written["validation"] = render_validation_report(
-            os.path.join(out_dir, f"validation-{run}.html"),
+            report_path(config, summary.run_id, "validation"),
             title=f"{config.pipeline.name}: data validation",
             statistics=load_statistics(stats_uri),
             anomalies=summary.anomalies,
@@ -33,7 +37,7 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
     eval_uri = summary.artifacts.get("evaluation")
     if eval_uri and os.path.isdir(eval_uri):
         written["evaluation"] = render_evaluation_report(
-            os.path.join(out_dir, f"evaluation-{run}.html"),
+            report_path(config, summary.run_id, "evaluation"),
             title=f"{config.pipeline.name}: model evaluation",
             eval_result_uri=eval_uri,
             thresholds=config.evaluation.thresholds,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 
 from pipelines.cli import main_guard
 from pipelines.config import load_config
@@ -25,6 +26,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--until", choices=["validate"],
                         help="stop after this stage: 'validate' runs ingestion through the data gate (daily data check)")
     parser.add_argument("--verbose", action="store_true", help="show TFX/TensorFlow logs on the console")
+    parser.add_argument("--no-fast-path", action="store_true",
+                        help="run through TFX even when nothing changed since the last successful run")
     return parser.parse_args(argv)
 
 
@@ -42,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config, args.overrides)
     print(f"pipeline {config.pipeline.name}: {config.data.source} -> "
           f"{os.path.join(config.push.serving_dir, config.model_name)}", flush=True)
+
+    if not args.no_fast_path and report_unchanged(config, args):
+        return 0
 
     from pipelines.preflight import PreflightError, preflight
 
@@ -65,7 +71,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         write_summary(args.summary, summary.to_json())
     raise_if_failed(record)
+    if summary.status == "succeeded":
+        from pipelines.fastpath import record_success
+
+        record_success(config, args.until, asdict(summary))
     return 0
+
+
+def report_unchanged(config, args: argparse.Namespace) -> bool:  # noqa: ANN001 - PipelineConfig
+    """When nothing changed since the last successful run, report it without starting TFX."""
+    from pipelines.fastpath import cached_summary
+    from pipelines.summary import RunSummary, format_table
+
+    cached = cached_summary(config, args.until)
+    if cached is None:
+        return False
+    summary = RunSummary(**cached)
+    width = max(len(c["name"]) for c in summary.components)
+    for i, c in enumerate(summary.components, start=1):
+        print(f"[{i}/{len(summary.components)}] {c['name']:<{width}}  {c['status']:<7} {0.0:6.1f} s")
+    print(format_table(summary))
+    print(f"nothing changed since run {summary.run_id}: every component would be cached, TFX was not started "
+          "(--no-fast-path runs it anyway)", flush=True)
+    if args.summary:
+        write_summary(args.summary, summary.to_json())
+    return True
 
 
 def blocked_summary(config, exc):  # noqa: ANN001, ANN201 - (PipelineConfig, PreflightError) -> RunSummary

@@ -31,9 +31,11 @@ class RunSummary:
     blessed: bool = False
     failed_thresholds: list[str] = field(default_factory=list)
     pushed: dict[str, Any] | None = None
+    push_reason: str | None = None  # why nothing was pushed (not blessed, infra validation failed)
     error: str | None = None
     log_path: str | None = None
     reports: dict[str, str] = field(default_factory=dict)
+    engine: str = "tfx"  # "fast-path": nothing changed since the recorded run, TFX was not started
     artifacts: dict[str, str] = field(default_factory=dict)  # statistics, baseline_statistics, evaluation URIs
 
     def to_json(self) -> str:
@@ -201,6 +203,8 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
     for art in arts.get("PushedModel", [])[-1:]:
         if _prop(art, "pushed") == 1:
             summary.pushed = {"version": int(_prop(art, "pushed_version")), "path": _prop(art, "pushed_destination")}
+        else:
+            summary.push_reason = _prop(art, "push_reason") or None
     return summary
 
 
@@ -241,6 +245,8 @@ def format_table(summary: RunSummary) -> str:
     for failure in summary.failed_thresholds:
         lines.append(f"  failed threshold: {failure}")
     lines.append(f"pushed: {summary.pushed['path'] if summary.pushed else 'nothing'}")
+    if summary.push_reason:
+        lines.append(f"  not pushed: {summary.push_reason}")
     if summary.error:
         lines.append(f"error: {summary.error}")
     for name, path in summary.reports.items():

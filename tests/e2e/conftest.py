@@ -54,7 +54,7 @@ class Project:
         if until:
             args += ["--until", until]
         for o in overrides:
-            args += ["--set", o]
+            args += [o] if o.startswith("--") else ["--set", o]
         proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=900)
         data = json.loads(summary.read_text()) if summary.exists() else {}
         return proc, data
@@ -82,13 +82,20 @@ def first_run(project: Project) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def cached_run(project: Project, first_run: dict[str, Any]) -> dict[str, Any]:
+    proc, summary = project.run("--no-fast-path")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"proc": proc, "summary": summary, "versions": project.versions()}
+
+
+@pytest.fixture(scope="session")
+def fast_rerun(project: Project, cached_run: dict[str, Any]) -> dict[str, Any]:
     proc, summary = project.run()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"proc": proc, "summary": summary, "versions": project.versions()}
 
 
 @pytest.fixture(scope="session")
-def changed_run(project: Project, cached_run: dict[str, Any]) -> dict[str, Any]:
+def changed_run(project: Project, fast_rerun: dict[str, Any]) -> dict[str, Any]:
     proc, summary = project.run("trainer.learning_rate=0.004")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"proc": proc, "summary": summary, "versions": project.versions()}

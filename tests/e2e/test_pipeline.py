@@ -46,6 +46,10 @@ def test_pushed_model_has_tf_serving_layout(first_run: dict[str, Any], project: 
     path = project.serving / "ad_click" / str(version)
     assert (path / "saved_model.pb").is_file()
     assert (path / "variables").is_dir()
+    assert (path / "assets.extra" / "tf_serving_warmup_requests").stat().st_size > 0
+    assert "auc" in (path / "assets.extra" / "eval_metrics.json").read_text()
+    assert f"versions: {version}" in (project.serving / "models.config").read_text()
+    assert not [p for p in (project.serving / "ad_click").iterdir() if p.name.startswith(".incoming")]
     assert first_run["summary"]["pushed"]["path"].rstrip("/") == str(path)
 
 
@@ -111,13 +115,23 @@ def test_examples_signature_agrees_with_serving_default(loaded: Any, project: Pr
 
 
 def test_rerun_with_nothing_changed_is_fully_cached(cached_run: dict[str, Any], first_run: dict[str, Any]) -> None:
+    """Through TFX (--no-fast-path): TFX's own cache reuses every component, Evaluator and Pusher included."""
     s = cached_run["summary"]
-    assert s["status"] == "succeeded"
+    assert s["status"] == "succeeded" and s["engine"] == "tfx"
     assert statuses(s) == {name: "cached" for name in COMPONENTS}
     # Same model, nothing pushed again.
     assert cached_run["versions"] == first_run["versions"]
     assert s["pushed"] == first_run["summary"]["pushed"]
     assert s["blessed"] is True
+
+
+def test_fast_path_reports_the_cached_run_without_tfx(fast_rerun: dict[str, Any], cached_run: dict[str, Any]) -> None:
+    s = fast_rerun["summary"]
+    assert s["engine"] == "fast-path" and s["status"] == "succeeded"
+    assert statuses(s) == {name: "cached" for name in COMPONENTS}
+    assert s["run_id"] == cached_run["summary"]["run_id"]  # no new run was recorded in ML Metadata
+    assert s["pushed"] == cached_run["summary"]["pushed"] and fast_rerun["versions"] == cached_run["versions"]
+    assert "TFX was not started" in fast_rerun["proc"].stdout
 
 
 def test_changing_a_trainer_setting_reruns_only_trainer_and_after(changed_run: dict[str, Any],
