@@ -254,7 +254,10 @@ def _phases(events: list[tuple[float, Event]], wall: float, run_status: str) -> 
             current = Phase(name, t)
             comps.append(current)
         elif kind == "end":
-            if current is None or current.name != name:
+            if current is None:  # an end line with no start line: reported as done (e.g. all cached, zero time)
+                comps.append(Phase(name, t, t, status or "ran"))
+                continue
+            if current.name != name:
                 continue
             current.end, current.status = t, status or "ran"
             current = None

@@ -40,6 +40,8 @@ def parse_project(stream: str, line: str) -> Event | None:
             return ("mark", "config_validated", None)
         if line.startswith("input: ") and "checked" in line:  # printed after the CSV preflight checks
             return ("mark", "preflight_done", None)
+        if line.startswith("nothing changed since run"):  # the fast path: TFX not started
+            return ("mark", "fast_path", None)
     return None
 
 
@@ -84,13 +86,25 @@ class Workspace:
 
 
 def project_cmd(config: str, data: str, ws: Workspace, train_steps: int | str,
-                extra: list[str] | None = None) -> list[str]:
+                extra: list[str] | None = None, flags: list[str] | None = None) -> list[str]:
     sets = [f"pipeline.root={ws.root}", f"data.source={data}", f"push.serving_dir={ws.serving}",
             f"trainer.train_steps={train_steps}", *(extra or [])]
     cmd = [sys.executable, "-m", "pipelines.run", "--config", config]
     for s in sets:
         cmd += ["--set", s]
-    return cmd + ["--summary", ws.summary]
+    return cmd + ["--summary", ws.summary, *(flags or [])]
+
+
+def project_supports(flag: str) -> bool:
+    """Whether ``pipelines.run --help`` lists ``flag`` (the CLI evolves; the harness adapts)."""
+    import subprocess
+
+    try:
+        out = subprocess.run([sys.executable, "-m", "pipelines.run", "--help"], cwd=REPO, capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return flag in out.stdout
 
 
 def vanilla_cmd(data: str, ws: Workspace, train_steps: int, eval_steps: int,

@@ -158,7 +158,7 @@ def gate_policy(config: PipelineConfig, gate: str) -> str:
 
 def build_components(config: PipelineConfig, until: str | None = None) -> list[Any]:
     """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
-    from tfx import v1 as tfx
+    from pipelines._tfx import tfx
 
     from components.pusher import ServingPusher
     from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
@@ -267,7 +267,7 @@ def _user_module(function_path: str | None) -> list[str]:
 
 def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
     """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``)."""
-    from tfx import v1 as tfx
+    from pipelines._tfx import tfx
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,

@@ -92,7 +92,7 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
 
     import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
     from absl import logging as absl_logging
-    from tfx import v1 as tfx
+    from pipelines._tfx import tfx
 
     from pipelines.build import build_pipeline, component_names, stage_schema
 

@@ -107,3 +107,10 @@ def failed_run(project: Project, changed_run: dict[str, Any]) -> dict[str, Any]:
     return {"proc": proc, "summary": summary, "versions": project.versions()}
 
 
+
+
+@pytest.fixture(scope="session")
+def unblessed_run(project: Project, failed_run: dict[str, Any]) -> dict[str, Any]:
+    before = project.versions()
+    proc, summary = project.run("evaluation.thresholds.auc.lower_bound=0.99")
+    return {"proc": proc, "summary": summary, "versions": project.versions(), "before": before}

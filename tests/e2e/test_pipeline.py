@@ -161,3 +161,15 @@ def test_failing_user_run_fn_fails_cleanly_and_keeps_served_model(failed_run: di
     assert st["Evaluator"] == "skipped" and st["Pusher"] == "skipped"
     assert s["pushed"] is None
     assert failed_run["versions"] == changed_run["versions"]
+
+
+def test_a_model_below_the_bar_is_not_blessed_and_not_pushed(unblessed_run: dict[str, Any]) -> None:
+    proc, s = unblessed_run["proc"], unblessed_run["summary"]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert s["status"] == "succeeded" and s["blessed"] is False and s["pushed"] is None
+    assert any(f.startswith("auc") for f in s["failed_thresholds"]), s["failed_thresholds"]
+    assert "did not bless" in s["push_reason"]
+    st = statuses(s)
+    assert st["Trainer"] == "cached" and st["Evaluator"] == "ran" and st["Pusher"] == "ran"
+    assert unblessed_run["versions"] == unblessed_run["before"]
+    assert "blessed: no" in proc.stdout and "failed threshold: auc" in proc.stdout
