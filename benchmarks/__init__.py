@@ -6,6 +6,8 @@ Not part of the test suite. See ``benchmarks/README.md``.
 - ``benchmarks.monitor``: one subprocess, per-phase wall time and process-tree peak RSS.
 - ``benchmarks.systems``: the commands of the three systems and their progress-line parsers.
 - ``benchmarks.report``: results.md, CSVs and scale.png from the run records.
+- ``benchmarks.tfma_metrics``: AUC and blessing of vanilla TFX's Evaluator outputs (run in a subprocess).
+- ``benchmarks/vanilla_tfx/`` and ``benchmarks/plain_keras.py``: the two reference systems, run as scripts.
 """
 
 __all__: list[str] = []

@@ -19,7 +19,11 @@ GOAL_CACHED_S = 10.0
 GOAL_BAD_CONFIG_S = 2.0
 GOAL_PEAK_RSS_GB = 6.0
 GOAL_BIG_ROWS = 2_000_000
-GOAL_SLOPE = 1.15  # log-log slope of wall time vs rows between the two largest sizes: "about linear"
+# "About linear": time = fixed + per_row * rows. The marginal cost per row between the two largest
+# sizes may be at most GOAL_MARGINAL times the one between the two sizes below (needs three sizes);
+# with two sizes, the log-log slope must be at most GOAL_SLOPE (fixed costs keep it below 1).
+GOAL_MARGINAL = 1.25
+GOAL_SLOPE = 1.15
 
 SYSTEMS = ("project", "vanilla", "keras")
 SYSTEM_LABEL = {"project": "this project", "vanilla": "vanilla TFX", "keras": "plain Keras"}
@@ -163,10 +167,32 @@ def goals(meta: dict[str, Any], runs: list[Run]) -> list[tuple[str, str, str, st
 
     pts = [(n, r["wall_s"]) for n in rows_all for r in [one(runs, n, "project", "cold")] if ok(r)]
     s = slope(pts[-2], pts[-1]) if len(pts) >= 2 else None
-    out.append(("time about linear in rows", f"log-log slope <= {GOAL_SLOPE} between the two largest sizes",
-                (f"slope {s:.2f} ({pts[-2][0]:,} -> {pts[-1][0]:,} rows)" if s is not None else "needs two sizes"),
-                _verdict(s is not None and s <= GOAL_SLOPE, s is None)))
+    m = marginal_ratio(pts[-3:]) if len(pts) >= 3 else None
+    target = (f"marginal time per row between the two largest sizes <= {GOAL_MARGINAL}x the one between the "
+              f"two sizes below (with two sizes: log-log slope <= {GOAL_SLOPE})")
+    if m is not None:
+        (a, _), (b, _), (c, _) = pts[-3:]
+        measured = (f"{m:.2f}x ({b:,} -> {c:,} rows vs {a:,} -> {b:,}); log-log slope {s:.2f}")
+        verdict = _verdict(m <= GOAL_MARGINAL, False)
+    elif s is not None:
+        measured = f"log-log slope {s:.2f} ({pts[-2][0]:,} -> {pts[-1][0]:,} rows)"
+        verdict = _verdict(s <= GOAL_SLOPE, False)
+    else:
+        measured, verdict = "needs two sizes", _verdict(False, True)
+    out.append(("time about linear in rows", target, measured, verdict))
     return out
+
+
+def marginal(p: tuple[int, float], q: tuple[int, float]) -> float | None:
+    """Seconds per 1,000 extra rows between two (rows, seconds) points."""
+    (r1, t1), (r2, t2) = p, q
+    return (t2 - t1) / (r2 - r1) * 1000 if r2 > r1 else None
+
+
+def marginal_ratio(pts: list[tuple[int, float]]) -> float | None:
+    """Marginal cost per row of the last step over that of the step before; 1.0 = linear."""
+    lo, hi = marginal(pts[0], pts[1]), marginal(pts[1], pts[2])
+    return hi / lo if lo and hi is not None and lo > 0 else None
 
 
 def _verdict(passed: bool, unknown: bool) -> str:
@@ -216,8 +242,10 @@ def scale_rows(runs: list[Run]) -> Iterable[dict[str, Any]]:
             if r is None:
                 continue
             s = slope(prev, (n, r["wall_s"])) if prev and ok(r) else None
+            mc = marginal(prev, (n, r["wall_s"])) if prev and ok(r) else None
             yield {"rows": n, "system": system, "status": r["status"], "wall_s": r.get("wall_s"),
                    "s_per_1k_rows": round(r["wall_s"] / n * 1000, 4) if ok(r) else None,
+                   "marginal_s_per_1k_rows": round(mc, 4) if mc is not None else None,
                    "loglog_slope_from_previous": round(s, 3) if s is not None else None,
                    "peak_rss_mb": r.get("peak_rss_mb"), "max_proc_rss_mb": r.get("max_proc_rss_mb"),
                    "cpu_s": r.get("cpu_s"),
@@ -371,13 +399,14 @@ def markdown(meta: dict[str, Any], runs: list[Run]) -> str:
                 L.append("")
 
     L += ["## Scale (cold runs)", "", "![time and memory against rows](scale.png)", ""]
-    hdr = ["rows", "system", "status", "wall s", "s per 1k rows", "log-log slope vs previous size", "peak RSS MB",
-           "max proc MB"]
+    hdr = ["rows", "system", "status", "wall s", "s per 1k rows", "marginal s per 1k rows vs previous size",
+           "log-log slope vs previous size", "peak RSS MB", "max proc MB"]
     rows = [[f"{s['rows']:,}", SYSTEM_LABEL[s["system"]], s["status"], fmt_s(s["wall_s"]),
              "" if s["s_per_1k_rows"] is None else f"{s['s_per_1k_rows']:.3f}",
+             "" if s["marginal_s_per_1k_rows"] is None else f"{s['marginal_s_per_1k_rows']:.3f}",
              "" if s["loglog_slope_from_previous"] is None else f"{s['loglog_slope_from_previous']:.2f}",
              fmt_mb(s["peak_rss_mb"]), fmt_mb(s["max_proc_rss_mb"])] for s in scale_rows(runs)]
-    L += table(hdr, rows, "lllrrrrr")
+    L += table(hdr, rows, "lllrrrrrr")
     L.append("")
 
     bad = find(runs, system="project", scenario="bad config")
@@ -500,7 +529,8 @@ def write_all(meta: dict[str, Any], runs: list[Run], out: str) -> list[str]:
                    "samples"], component_rows(runs)),
     ]
     scale = list(scale_rows(runs))
-    fields = ["rows", "system", "status", "wall_s", "s_per_1k_rows", "loglog_slope_from_previous", "peak_rss_mb",
+    fields = ["rows", "system", "status", "wall_s", "s_per_1k_rows", "marginal_s_per_1k_rows",
+              "loglog_slope_from_previous", "peak_rss_mb",
               "max_proc_rss_mb", "cpu_s"]
     fields += sorted({k for s in scale for k in s} - set(fields))
     paths.append(write_csv(os.path.join(out, "scale.csv"), fields, scale))

@@ -76,7 +76,11 @@ def fix_for(kind: str, feature: str, schema_path: str | None, label: str | None 
     if "SCHEMA_TRAINING_SERVING_SKEW" in kinds:
         return f"serving data differs from training data for '{feature}': fix the serving logs or retrain"
     if kinds & {"FLOAT_TYPE_HAS_NAN", "FLOAT_TYPE_HAS_INF"}:
-        return f"remove NaN/inf values of '{feature}' from the data"
+        return f"remove NaN/inf values of '{feature}' from the data, or allow them in the float_domain of {where}"
+    if kinds & {"FEATURE_TYPE_HIGH_NUMBER_VALUES", "FEATURE_TYPE_LOW_NUMBER_VALUES", "FEATURE_TYPE_UNEXPECTED_REPEATED"}:
+        return f"rows carry the wrong number of values for '{feature}': fix the data, or change value_count of {where}"
+    if any(k.endswith("_NUM_EXAMPLES") or k == "NO_DATA_IN_SPAN" for k in kinds):
+        return f"the number of examples is not what {schema} expects: check the input files or its dataset_constraints"
     return f"correct the data of '{feature}', or relax {where}"
 
 
@@ -123,7 +127,8 @@ def merge_splits(findings: list[Finding]) -> list[Finding]:
     return list(merged.values())
 
 
-def _read_split_anomalies(uri: str, schema_path: str | None, label: str | None) -> list[Finding]:
+def read_anomalies(uri: str, schema_path: str | None = None, label: str | None = None) -> list[Finding]:
+    """Findings from an ExampleAnomalies artifact folder (``Split-*/SchemaDiff.pb``), merged across splits."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
     found = []
@@ -180,13 +185,20 @@ def comparisons(schema: Any, current: Any, policy: dict[str, Any], *, previous: 
             bound = policy.get("skew", {}).get("threshold", 0.1)
             target = feature.skew_comparator
             (target.infinity_norm if categorical else target.jensen_shannon_divergence).threshold = bound
-    result = tfdv.validate_statistics(current, schema, previous_statistics=previous, serving_statistics=serving)
-    drift, skew = [], []
-    names = {
-        anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity",
-        anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon",
-    }
-    for info in result.drift_skew_info:
+    return drift_skew_rows(
+        tfdv.validate_statistics(current, schema, previous_statistics=previous, serving_statistics=serving))
+
+
+def drift_skew_rows(anomalies: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """TFDV's recorded measurements (``drift_skew_info``) as (drift rows, skew rows)."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    kind = anomalies_pb2.DriftSkewInfo.Measurement
+    names = {kind.L_INFTY: "L-infinity", kind.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon",
+             kind.NORMALIZED_ABSOLUTE_DIFFERENCE: "normalized absolute difference"}
+    drift: list[dict[str, Any]] = []
+    skew: list[dict[str, Any]] = []
+    for info in anomalies.drift_skew_info:
         feature = ".".join(info.path.step)
         for rows, measurements in ((drift, info.drift_measurements), (skew, info.skew_measurements)):
             for m in measurements:
@@ -199,7 +211,7 @@ def evaluate(anomalies_uri: str, policy: dict[str, Any], *, statistics_uri: str 
              schema_uri: str | None = None, baseline_statistics_uri: str | None = None) -> dict[str, Any]:
     """The gate's whole decision from artifact directories; returns the verdict as a dict."""
     schema_path = policy.get("schema_path")
-    findings = _read_split_anomalies(anomalies_uri, schema_path, policy.get("label"))
+    findings = read_anomalies(anomalies_uri, schema_path, policy.get("label"))
     drift: list[dict[str, Any]] = []
     skew: list[dict[str, Any]] = []
     if statistics_uri and schema_uri and (baseline_statistics_uri or policy.get("skew_data")):

@@ -89,34 +89,6 @@ def _prop(artifact: Any, key: str) -> Any:
     return getattr(value, which) if which else None
 
 
-def read_anomalies(uri: str) -> list[dict[str, str]]:
-    """Anomalies per split from an ExampleAnomalies artifact directory."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    found = []
-    for split_dir in sorted(os.listdir(uri)) if os.path.isdir(uri) else []:
-        path = os.path.join(uri, split_dir, "SchemaDiff.pb")
-        if not os.path.exists(path):
-            continue
-        anomalies = anomalies_pb2.Anomalies()
-        with open(path, "rb") as fh:
-            anomalies.ParseFromString(fh.read())
-        for feature, info in sorted(anomalies.anomaly_info.items()):
-            kinds = [anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason] or ["UNKNOWN"]
-            found.append({
-                "split": split_dir.removeprefix("Split-"),
-                "feature": feature,
-                "kind": ",".join(kinds),
-                "description": info.description or info.short_description,
-            })
-        if anomalies.HasField("dataset_anomaly_info"):
-            info = anomalies.dataset_anomaly_info
-            found.append({"split": split_dir.removeprefix("Split-"), "feature": "(dataset)",
-                          "kind": ",".join(anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason),
-                          "description": info.description})
-    return found
-
-
 def read_verdict(uri: str) -> dict[str, Any]:
     from components.gate import VERDICT_FILE
 
@@ -185,8 +157,10 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
             if verdict.get("baseline_statistics"):
                 summary.artifacts["baseline_statistics"] = verdict["baseline_statistics"]
     else:
+        from components.gate import read_anomalies
+
         for art in arts.get("ExampleAnomalies", [])[-1:]:
-            summary.anomalies = read_anomalies(art.uri)
+            summary.anomalies = [asdict(f) for f in read_anomalies(art.uri, config.schema_.path, config.label.column)]
     for art in arts.get("ExampleStatistics", []):
         if f"{os.sep}StatisticsGen{os.sep}" in art.uri:  # not Transform's pre/post-transform statistics
             summary.artifacts["statistics"] = art.uri

@@ -10,6 +10,7 @@ come from TFDV's ``drift_skew_info`` (:func:`drift_from_anomalies`) when the sch
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from pipelines.reports._html import (
@@ -24,51 +25,6 @@ __all__ = ["anomalies_from_proto", "drift_from_anomalies", "load_anomalies", "lo
            "render_validation_report"]
 
 TOP_VALUES_SHOWN = 10
-
-# What to change, by anomaly reason. Every hint names the schema entry or the data to fix.
-_FIXES: list[tuple[tuple[str, ...], str]] = [
-    (("_BIG_INT", "_SMALL_INT", "_BIG_FLOAT", "_SMALL_FLOAT"),
-     "Values are outside the feature's domain. If they are valid, widen int_domain/float_domain "
-     "(min, max) of feature '{f}' in the schema; otherwise fix or filter these rows at the source."),
-    (("UNEXPECTED_DATA_TYPE", "_NOT_INT_STRING", "_STRING_NOT_FLOAT", "_NOT_FLOAT", "_NOT_INT", "_NOT_STRING",
-      "STRING_TYPE_NOW", "_INT_EXPECTED", "_STRING_EXPECTED", "_UNKNOWN_TYPE_NUMBER", "_NON_STRING"),
-     "Values do not have the schema's type for '{f}' (for example text in a numeric column). Fix the source "
-     "rows, or change the feature's type in the schema if the column really changed."),
-    (("ENUM_TYPE_UNEXPECTED_STRING_VALUES",),
-     "New categorical values appeared. If they are valid, add them to the string_domain of '{f}' in the schema."),
-    (("FLOAT_TYPE_HAS_NAN", "FLOAT_TYPE_HAS_INF"),
-     "NaN or infinite values in '{f}'. Clean them at the source, or allow them in float_domain "
-     "(disallow_nan / disallow_inf) in the schema."),
-    (("FEATURE_TYPE_LOW_FRACTION_PRESENT", "FEATURE_TYPE_LOW_NUMBER_PRESENT", "FEATURE_TYPE_NOT_PRESENT",
-      "FEATURE_TYPE_NO_VALUES"),
-     "'{f}' is missing in too many rows. Fill the column at the source, or lower presence.min_fraction / "
-     "min_count of '{f}' in the schema if missing values are expected (they are imputed)."),
-    (("FEATURE_TYPE_HIGH_NUMBER_VALUES", "FEATURE_TYPE_LOW_NUMBER_VALUES", "FEATURE_TYPE_UNEXPECTED_REPEATED",
-      "INVALID_FEATURE_SHAPE"),
-     "Rows carry the wrong number of values for '{f}'. Fix the source, or change value_count / shape of "
-     "'{f}' in the schema."),
-    (("SCHEMA_NEW_COLUMN",),
-     "The data has a column the schema does not know. Add a feature entry '{f}' to the schema (and "
-     "features.{f} to the pipeline config), or drop the column from the data."),
-    (("SCHEMA_MISSING_COLUMN",),
-     "The column '{f}' is missing from the data. Restore it at the source, or remove it from the schema "
-     "(and from features in the pipeline config)."),
-    (("COMPARATOR_L_INFTY_HIGH", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH",
-      "COMPARATOR_NORMALIZED_ABSOLUTE_DIFFERENCE_HIGH"),
-     "The distribution of '{f}' moved beyond its drift_comparator / skew_comparator threshold. Check the "
-     "source for a change; raise the threshold in the schema only if the shift is expected."),
-    (("DATASET_LOW_NUM_EXAMPLES", "DATASET_HIGH_NUM_EXAMPLES", "COMPARATOR_LOW_NUM_EXAMPLES",
-      "COMPARATOR_HIGH_NUM_EXAMPLES", "NO_DATA_IN_SPAN"),
-     "The number of examples is outside what the schema expects. Check the input files, or adjust "
-     "dataset_constraints in the schema."),
-    (("SCHEMA_TRAINING_SERVING_SKEW",),
-     "'{f}' is not expected in this environment. Check default_environment / not_in_environment in the schema."),
-]
-_DEFAULT_FIX = "Inspect '{f}'. If the data is right, update its entry in the schema; otherwise fix the source."
-
-_DRIFT_MEASURES = {"L_INFTY": "L-infinity", "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon",
-                   "NORMALIZED_ABSOLUTE_DIFFERENCE": "normalized absolute difference"}
-
 
 # --- reading TFX artifacts ----------------------------------------------------------------------
 
@@ -120,47 +76,18 @@ def load_statistics(path: str | os.PathLike[str]) -> statistics_pb2.DatasetFeatu
     return merged
 
 
-def _fix_hint(feature: str, kinds: Iterable[str]) -> str:
-    hints: list[str] = []
-    for kind in kinds:
-        for patterns, hint in _FIXES:
-            if any(kind == p or (p.startswith("_") and p in kind) or (not p.startswith("_") and kind.startswith(p))
-                   for p in patterns):
-                text = hint.format(f=feature)
-                if text not in hints:
-                    hints.append(text)
-                break
-    return " ".join(hints) or _DEFAULT_FIX.format(f=feature)
+def anomalies_from_proto(anomalies: anomalies_pb2.Anomalies, *, split: str | None = None) -> list[dict[str, Any]]:
+    """TFDV ``Anomalies`` -> report rows ``{feature, kind, description, fix, severity, split}``.
 
-
-def anomalies_from_proto(anomalies: anomalies_pb2.Anomalies, *, split: str | None = None) -> list[dict[str, str]]:
-    """TFDV ``Anomalies`` -> report rows ``{feature, kind, description, fix, severity[, split]}``.
+    The rows and their fixes are the validation gate's (:func:`components.gate.findings_from_anomalies`),
+    so the report and the console say the same thing.
 
     Example:
         >>> rows = anomalies_from_proto(tfdv.validate_statistics(stats, schema), split="train")
     """
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
+    from components.gate import findings_from_anomalies
 
-    type_name = anomalies_pb2.AnomalyInfo.Type.Name
-    severity_name = anomalies_pb2.AnomalyInfo.Severity.Name
-
-    def row(feature: str, info: Any) -> dict[str, str]:
-        kinds = [type_name(r.type) for r in info.reason] or ["UNKNOWN_TYPE"]
-        out = {"feature": feature, "kind": ", ".join(kinds),
-               "description": info.description or info.short_description,
-               "fix": _fix_hint(feature, kinds), "severity": severity_name(info.severity).lower()}
-        if split is not None:
-            out["split"] = split
-        return out
-
-    rows = [row(name, info) for name, info in sorted(anomalies.anomaly_info.items())]
-    if anomalies.HasField("dataset_anomaly_info"):
-        rows.append(row("(dataset)", anomalies.dataset_anomaly_info))
-    if anomalies.data_missing:
-        rows.append({"feature": "(dataset)", "kind": "NO_DATA_IN_SPAN", "description": "The split has no data.",
-                     "fix": _fix_hint("(dataset)", ["NO_DATA_IN_SPAN"]), "severity": "error",
-                     **({"split": split} if split is not None else {})})
-    return rows
+    return [asdict(f) for f in findings_from_anomalies(anomalies, split or "", None)]
 
 
 def load_anomalies(path: str | os.PathLike[str]) -> list[dict[str, str]]:
@@ -182,16 +109,9 @@ def drift_from_anomalies(anomalies: anomalies_pb2.Anomalies) -> list[dict[str, A
     TFDV measures drift when the schema has a ``drift_comparator`` for a feature and
     ``tfdv.validate_statistics(stats, schema, previous_statistics=...)`` is given the previous span.
     """
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
+    from components.gate import drift_skew_rows
 
-    name = anomalies_pb2.DriftSkewInfo.Measurement.Type.Name
-    rows = []
-    for info in anomalies.drift_skew_info:
-        feature = ".".join(info.path.step)
-        for m in info.drift_measurements:
-            rows.append({"feature": feature, "measure": _DRIFT_MEASURES.get(name(m.type), name(m.type)),
-                         "value": m.value, "threshold": m.threshold, "exceeded": m.value > m.threshold})
-    return rows
+    return drift_skew_rows(anomalies)[0]
 
 
 # --- statistics -> rows -------------------------------------------------------------------------

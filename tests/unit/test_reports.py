@@ -263,12 +263,14 @@ def tfdv_like_anomalies() -> anomalies_pb2.Anomalies:
 
 
 def test_anomalies_from_proto_says_what_to_fix() -> None:
+    """The report's rows are the validation gate's findings (one wording on console, JSON and HTML)."""
     age, label = anomalies_from_proto(tfdv_like_anomalies(), split="train")
-    assert age["kind"] == "UNEXPECTED_DATA_TYPE, INT_TYPE_NOT_INT_STRING" and age["severity"] == "error"
-    assert "schema's type for 'age'" in age["fix"]
-    assert label == {"feature": "clicked_on_ad", "kind": "INT_TYPE_BIG_INT", "split": "train", "severity": "error",
-                     "description": "Unexpectedly large value: 7.", "fix": label["fix"]}
-    assert "int_domain/float_domain (min, max) of feature 'clicked_on_ad'" in label["fix"]
+    assert age["kind"] == "UNEXPECTED_DATA_TYPE,INT_TYPE_NOT_INT_STRING" and age["severity"] == "ERROR"
+    assert "'age' holds values of the wrong type" in age["fix"]
+    assert {k: label[k] for k in ("feature", "kind", "split", "severity", "description")} == {
+        "feature": "clicked_on_ad", "kind": "INT_TYPE_BIG_INT", "split": "train", "severity": "ERROR",
+        "description": "Unexpectedly large value: 7."}
+    assert "widen int_domain/float_domain min/max of feature 'clicked_on_ad'" in label["fix"]
 
 
 def test_load_anomalies_from_an_artifact_folder(tmp_path: Path) -> None:
@@ -438,9 +440,9 @@ def test_real_tfdv_validation_report(tfdv_run: dict[str, Any]) -> None:
     doc = parse(html)
     anomaly_rows = body_rows(doc, "anomalies")
     assert len(anomaly_rows) == len(rows)
-    assert any(r.startswith("train clicked_on_ad INT_TYPE_BIG_INT error Unexpectedly large value: 7.")
+    assert any(r.startswith("train clicked_on_ad INT_TYPE_BIG_INT ERROR Unexpectedly large value: 7.")
                for r in anomaly_rows), anomaly_rows
-    assert any(r.startswith("train age UNEXPECTED_DATA_TYPE INT_TYPE_NOT_INT_STRING error") and "forty" in r
+    assert any(r.startswith("train age UNEXPECTED_DATA_TYPE INT_TYPE_NOT_INT_STRING ERROR") and "forty" in r
                for r in anomaly_rows), anomaly_rows
     assert any(r.startswith("city L-infinity") and r.endswith("alarm") for r in body_rows(doc, "drift"))
     numeric = [r.split()[0] for r in body_rows(doc, "numeric-0")]
