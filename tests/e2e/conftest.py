@@ -1,8 +1,9 @@
 """Shared end-to-end fixtures: one pipeline root and serving dir for the whole session.
 
 The runs happen in this order, each at most once per session, whichever test asks first:
-first run (cold) -> rerun with nothing changed -> rerun with one trainer setting changed
--> rerun with a user run_fn that fails. The bad-data corpus runs against the same
+first run (cold) -> rerun with nothing changed, through TFX -> the same through the fast
+path -> rerun with one trainer setting changed -> rerun with a user run_fn that fails ->
+rerun with an unreachable AUC bar (not blessed). The bad-data corpus runs against the same
 pipeline root and serving dir, so the first run's pushed model is the one that must
 survive every bad case, and its data is the drift baseline.
 """
@@ -73,44 +74,39 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(tmp_path_factory.mktemp("e2e"))
 
 
+def _run(project: Project, *overrides: str, must_succeed: bool = True) -> dict[str, Any]:
+    before = project.versions()
+    proc, summary = project.run(*overrides)
+    if must_succeed:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"proc": proc, "summary": summary, "versions": project.versions(), "before": before}
+
+
 @pytest.fixture(scope="session")
 def first_run(project: Project) -> dict[str, Any]:
-    proc, summary = project.run()
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"proc": proc, "summary": summary, "versions": project.versions()}
+    return _run(project)
 
 
 @pytest.fixture(scope="session")
 def cached_run(project: Project, first_run: dict[str, Any]) -> dict[str, Any]:
-    proc, summary = project.run("--no-fast-path")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"proc": proc, "summary": summary, "versions": project.versions()}
+    return _run(project, "--no-fast-path")
 
 
 @pytest.fixture(scope="session")
 def fast_rerun(project: Project, cached_run: dict[str, Any]) -> dict[str, Any]:
-    proc, summary = project.run()
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"proc": proc, "summary": summary, "versions": project.versions()}
+    return _run(project)
 
 
 @pytest.fixture(scope="session")
 def changed_run(project: Project, fast_rerun: dict[str, Any]) -> dict[str, Any]:
-    proc, summary = project.run("trainer.learning_rate=0.004")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"proc": proc, "summary": summary, "versions": project.versions()}
+    return _run(project, "trainer.learning_rate=0.004")
 
 
 @pytest.fixture(scope="session")
 def failed_run(project: Project, changed_run: dict[str, Any]) -> dict[str, Any]:
-    proc, summary = project.run("trainer.run_fn=tests.e2e.user_module.failing_run_fn")
-    return {"proc": proc, "summary": summary, "versions": project.versions()}
-
-
+    return _run(project, "trainer.run_fn=tests.e2e.user_module.failing_run_fn", must_succeed=False)
 
 
 @pytest.fixture(scope="session")
 def unblessed_run(project: Project, failed_run: dict[str, Any]) -> dict[str, Any]:
-    before = project.versions()
-    proc, summary = project.run("evaluation.thresholds.auc.lower_bound=0.99")
-    return {"proc": proc, "summary": summary, "versions": project.versions(), "before": before}
+    return _run(project, "evaluation.thresholds.auc.lower_bound=0.99", must_succeed=False)
