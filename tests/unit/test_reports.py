@@ -331,7 +331,10 @@ def test_evaluation_unknowns_are_said_plainly(tmp_path: Path) -> None:
 def test_evaluation_accepts_the_config_thresholds(tmp_path: Path) -> None:
     from pipelines.config import load_config
 
-    config = load_config(str(REPO / "configs" / "ad_click.yaml"))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "part.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
+    config = load_config(str(REPO / "configs" / "ad_click.yaml"), [f"data.source={data}"])
     html = Path(render_evaluation_report(tmp_path / "e.html", title="t", metrics={"auc": 0.8}, failed_thresholds=[],
                                          thresholds=config.evaluation.thresholds, blessed=True)).read_text()
     (row,) = body_rows(parse(html), "thresholds")
