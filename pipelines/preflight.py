@@ -13,7 +13,8 @@ import csv
 import os
 from dataclasses import dataclass
 
-from pipelines.config import PipelineConfig, schema_feature_names
+from pipelines.config import PipelineConfig
+from pipelines.config_checks import schema_feature_names
 from pipelines.errors import DataValidationError
 from pipelines.sources import resolve
 
