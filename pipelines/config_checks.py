@@ -71,11 +71,7 @@ def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
             problems.append((f"features.{name}", f"{name!r} is not a column of {file}{hint} (columns: {', '.join(header)})"))
     if cfg.label.column not in header:
         problems.append(("label.column", f"{cfg.label.column!r} is not a column of {file} (columns: {', '.join(header)})"))
-    missing = [c for c in header if c not in cfg.features and c != cfg.label.column]
-    if missing:
-        problems.append(("features", f"columns {', '.join(missing)} of {file} have no entry; give each a transform, "
-                         f"or `{missing[0]}: drop` to ignore it"))
-    return problems
+    return problems + _unlisted(cfg, header, "columns ", f" of {file}")
 
 
 def check_label_not_feature(cfg: PipelineConfig) -> list[Problem]:
@@ -106,11 +102,16 @@ def check_schema_file(cfg: PipelineConfig) -> list[Problem]:
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
             problems.append((f"features.{name}" if name != cfg.label.column else "label.column",
                              f"{name!r} is not a feature of schema {path}{hint}; add it to the schema or fix the name"))
-    missing = [n for n in names if n not in cfg.features and n != cfg.label.column]
-    if missing:
-        problems.append(("features", f"schema features {', '.join(missing)} have no entry; give each a transform, "
-                         f"or `{missing[0]}: drop` to ignore it"))
-    return problems
+    return problems + _unlisted(cfg, names, "schema features ", "")
+
+
+def _unlisted(cfg: PipelineConfig, columns: list[str], before: str, after: str) -> list[Problem]:
+    """Columns that are neither a feature nor the label: nothing may be ignored silently."""
+    missing = [c for c in columns if c not in cfg.features and c != cfg.label.column]
+    if not missing:
+        return []
+    return [("features", f"{before}{', '.join(missing)}{after} have no entry; give each a transform, "
+             f"or `{missing[0]}: drop` to ignore it")]
 
 
 def schema_feature_names(path: str) -> list[str]:

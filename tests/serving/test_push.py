@@ -14,7 +14,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from components import serving_layout as sl
 from components.infra_check import Verdict, check_model
-from tests.serving.toy_model import COLUMNS, ROW, expected_probability
+from tests.serving.toy_model import COLUMNS, ROW, example_features, expected_probability
 
 pytestmark = pytest.mark.slow
 
@@ -79,19 +79,12 @@ def artifacts(tmp_path: Path, model_dir: str, blessed: int) -> dict[str, Any]:
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     os.makedirs(os.path.join(examples.uri, "Split-eval"))
 
-    def feature(name: str, value: Any) -> Any:
-        if COLUMNS[name] == "string":
-            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
-        if COLUMNS[name] == "int64":
-            return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
-        return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
-
     with tf.io.TFRecordWriter(os.path.join(examples.uri, "Split-eval", "data_tfrecord-00000-of-00001.gz"),
                               options="GZIP") as writer:
-        incomplete = {k: feature(k, v) for k, v in ROW.items() if k != "age"}  # skipped: no age
+        incomplete = example_features({k: v for k, v in ROW.items() if k != "age"})  # skipped: no age
         writer.write(tf.train.Example(features=tf.train.Features(feature=incomplete)).SerializeToString())
         for row in ROWS:
-            features = {k: feature(k, v) for k, v in row.items()}
+            features = example_features(row)
             features["clicked_on_ad"] = tf.train.Feature(int64_list=tf.train.Int64List(value=[1]))
             writer.write(tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString())
     pushed = standard_artifacts.PushedModel()

@@ -13,7 +13,7 @@ import pytest
 
 from components import serving_layout as sl
 from tests.serving.conftest import call
-from tests.serving.toy_model import COLUMNS, ROW, expected_probability
+from tests.serving.toy_model import COLUMNS, ROW, example_features, expected_probability
 
 pytestmark = pytest.mark.slow
 
@@ -63,15 +63,7 @@ def p(weight: float, row: dict[str, Any] = ROW) -> float:
 def example_proto(row: dict[str, Any]) -> bytes:
     import tensorflow as tf
 
-    def feature(name: str, value: Any) -> Any:
-        if COLUMNS[name] == "string":
-            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
-        if COLUMNS[name] == "int64":
-            return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
-        return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
-
-    return tf.train.Example(features=tf.train.Features(
-        feature={k: feature(k, v) for k, v in row.items()})).SerializeToString()
+    return tf.train.Example(features=tf.train.Features(feature=example_features(row))).SerializeToString()
 
 
 ROW2 = {**ROW, "age": 61, "male": 1, "daily_time_spent_on_site": 40.5, "city": "Elsewhere"}
@@ -217,7 +209,7 @@ def test_load_with_a_new_version_published_midway(tmp_path: Path, toy_models: di
     sl.write_models_config(serving, pins={"ad_click": V1})
     srv = Server(serving)
     clients, total, deadline = 16, 5_000, time.monotonic() + 90
-    lock, results, published = threading.Lock(), [], threading.Event()
+    lock, results = threading.Lock(), []
     old, new = p(1.0), p(2.0)
 
     def client() -> None:

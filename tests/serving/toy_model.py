@@ -33,6 +33,20 @@ ROW = {
 }
 
 
+def example_features(row: dict[str, Any]) -> dict[str, Any]:
+    """``tf.train.Feature``s for a raw row, typed as the toy model's columns."""
+    import tensorflow as tf
+
+    def feature(name: str, value: Any) -> Any:
+        if COLUMNS[name] == "string":
+            return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value.encode()]))
+        if COLUMNS[name] == "int64":
+            return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+        return tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+
+    return {k: feature(k, v) for k, v in row.items()}
+
+
 def expected_probability(row: dict[str, Any], weight: float) -> float:
     """What the toy model answers for ``row`` (float64 arithmetic; compare with a tolerance)."""
     z = (weight * (row["daily_time_spent_on_site"] / 100.0 - row["age"] / 50.0 + row["area_income"] / 1e5
