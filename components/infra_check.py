@@ -137,9 +137,12 @@ def query_model(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> Verdict:
                 return Verdict(False, f"eval column {name!r} does not convert to the signature's "
                                       f"{spec.dtype.name} ({_first_line(exc)})")
             raw_inputs[name] = tf.constant(array)
-            for f, v in zip(features, array.tolist()):
-                f[name] = (tf.train.Feature(float_list=tf.train.FloatList(value=[v])) if spec.dtype.is_floating
-                           else tf.train.Feature(int64_list=tf.train.Int64List(value=[v])))
+            # The tf.Example keeps the value's own type: an optional integer column is float64 in
+            # serving_default (NaN = missing) but int64 in the examples the model parses.
+            for f, v, a in zip(features, values, array.tolist()):
+                f[name] = (tf.train.Feature(int64_list=tf.train.Int64List(value=[v])) if isinstance(v, int)
+                           else tf.train.Feature(float_list=tf.train.FloatList(value=[a])) if spec.dtype.is_floating
+                           else tf.train.Feature(int64_list=tf.train.Int64List(value=[a])))
     examples = [tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString() for f in features]
 
     answers = {}

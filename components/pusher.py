@@ -89,23 +89,6 @@ def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> List[D
     return rows
 
 
-def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
-    """The overall-slice metrics of a TFMA ModelEvaluation (no baseline diffs)."""
-    import tensorflow_model_analysis as tfma
-
-    metrics: Dict[str, float] = {}
-    for slice_key, by_output in tfma.load_eval_result(evaluation_uri).slicing_metrics:
-        if slice_key:
-            continue
-        for by_class in by_output.values():
-            for values in by_class.values():
-                for name, value in values.items():
-                    number = value.get("doubleValue") if isinstance(value, dict) else None
-                    if number is not None and not name.endswith("_diff"):
-                        metrics[name] = float(number)
-    return metrics
-
-
 def push_model(
     model_dir: str,
     *,
@@ -185,6 +168,8 @@ def ServingPusher(  # noqa: N802 - TFX names the component class after the funct
     metrics = None
     if blessed and model_evaluation is not None:
         try:
+            from components.evaluation_results import overall_metrics
+
             metrics = overall_metrics(model_evaluation.uri)
         except Exception as exc:  # noqa: BLE001 - metrics are informative; never block a push on them
             _log.warning("could not read eval metrics from %s: %s", model_evaluation.uri, exc)

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 NUMERIC_TRANSFORMS = ("zscore", "minmax", "log", "passthrough")
+MISSING_SUFFIX = "__missing"  # the 0/1 is-missing indicator the transform adds for an optional numeric feature
+# The served output per task: binary the positive-class probability [batch]; multiclass per-class
+# `scores` [batch, n] with their `classes` [batch, n]; regression the prediction [batch].
+OUTPUT_KEYS = {"binary": "probabilities", "multiclass": "scores", "regression": "predictions"}
 TIMESTAMP_CARDINALITY = {"hour": 24, "day_of_week": 7, "month": 12}
 
 
@@ -30,12 +34,16 @@ class FeatureSpec:
     features: dict[str, dict[str, Any]]
     model: dict[str, Any]
     trainer: dict[str, Any]
+    positive: Any = None  # binary: the positive label value when labels are not 0/1
+    classes: tuple[Any, ...] | None = None  # multiclass: label values, in output order
 
     @classmethod
     def from_config(cls, custom_config: dict[str, Any]) -> "FeatureSpec":
         try:
+            classes = custom_config.get("classes")
             return cls(label=custom_config["label"], task=custom_config["task"], features=custom_config["features"],
-                       model=custom_config.get("model", {}), trainer=custom_config.get("trainer", {}))
+                       model=custom_config.get("model", {}), trainer=custom_config.get("trainer", {}),
+                       positive=custom_config.get("positive"), classes=tuple(classes) if classes else None)
         except KeyError as exc:
             raise ValueError(f"custom_config lacks {exc}; was it built by pipelines.build?") from exc
 

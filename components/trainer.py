@@ -1,10 +1,19 @@
 """The generic Keras ``run_fn``: builds the model from the feature spec, trains it on
-TF Transform's output, and exports a SavedModel with two signatures:
+TF Transform's output, and exports a SavedModel with three signatures:
 
 - ``serving_default``: the raw CSV columns by name (every column but the label),
-  each a ``[batch]`` tensor; returns ``{"probabilities": [batch]}`` (click probability).
-- ``serving_examples``: serialized ``tf.Example`` strings (``examples``); same output.
+  each a ``[batch]`` tensor. A column the schema lets be missing takes NaN (numbers;
+  integer columns then take float64) or '' (strings) for "missing". Returns, by task:
+  binary ``{"probabilities": [batch]}`` (positive class); multiclass
+  ``{"scores": [batch, n], "classes": [batch, n]}``; regression ``{"predictions": [batch]}``.
+- ``serving_examples``: serialized ``tf.Example`` strings (``examples``); same outputs.
   TFMA evaluates through this one.
+- ``transform_features``: serialized examples -> the transformed features and label;
+  TFMA reads string labels (Yes/No, class names) as their training ids through it.
+
+Loss and output layer by task: sigmoid + binary cross-entropy; softmax + sparse
+categorical cross-entropy; linear + mean squared error, the output rescaled by the
+training label's mean and standard deviation so the network fits a standardized target.
 """
 
 from __future__ import annotations
@@ -16,10 +25,10 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
-from components.spec import FeatureSpec
+from components.spec import MISSING_SUFFIX, OUTPUT_KEYS, FeatureSpec
 
-OUTPUT_KEY = "probabilities"
 EXAMPLES_SIGNATURE = "serving_examples"
+TRANSFORM_SIGNATURE = "transform_features"
 
 
 def _dataset(file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTransformOutput, label: str,
@@ -31,11 +40,18 @@ def _dataset(file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTran
     ).repeat()
 
 
-def build_model(spec: FeatureSpec, tft_output: tft.TFTransformOutput) -> tf.keras.Model:
-    """A DNN (or wide-and-deep) over the transformed features, sigmoid output."""
+def build_model(spec: FeatureSpec, tft_output: tft.TFTransformOutput,
+                label_moments: tuple[float, float] = (0.0, 1.0)) -> tf.keras.Model:
+    """A DNN (or wide-and-deep) over the transformed features with the task's output layer.
+
+    ``label_moments``: regression only, the training label's (mean, standard deviation).
+    """
     model_cfg, trainer_cfg = spec.model, spec.trainer
     inputs: dict[str, tf.keras.Input] = {}
     deep, wide = [], []
+    for name in sorted(k for k in tft_output.transformed_feature_spec() if k.endswith(MISSING_SUFFIX)):
+        inputs[name] = tf.keras.Input(shape=(1,), name=name, dtype=tf.float32)
+        deep.append(inputs[name])
     for mi in spec.model_inputs():
         if mi.kind == "numeric":
             inp = tf.keras.Input(shape=(1,), name=mi.name, dtype=tf.float32)
@@ -55,58 +71,112 @@ def build_model(spec: FeatureSpec, tft_output: tft.TFTransformOutput) -> tf.kera
         x = tf.keras.layers.Dense(units, activation="relu")(x)
         if model_cfg["dropout"]:
             x = tf.keras.layers.Dropout(model_cfg["dropout"])(x)
-    logit = tf.keras.layers.Dense(1, name="deep_logit")(x)
+    units = len(spec.classes or ()) if spec.task == "multiclass" else 1
+    logit = tf.keras.layers.Dense(units, name="deep_logit")(x)
     if wide:
         w = tf.keras.layers.concatenate(wide) if len(wide) > 1 else wide[0]
-        logit = tf.keras.layers.Add()([logit, tf.keras.layers.Dense(1, name="wide_logit")(w)])
-    output = tf.keras.layers.Activation("sigmoid", name=OUTPUT_KEY)(logit)
+        logit = tf.keras.layers.Add()([logit, tf.keras.layers.Dense(units, name="wide_logit")(w)])
+    output_name = OUTPUT_KEYS[spec.task]
+    if spec.task == "binary":
+        output = tf.keras.layers.Activation("sigmoid", name=output_name)(logit)
+        loss = tf.keras.losses.BinaryCrossentropy()
+    elif spec.task == "multiclass":
+        output = tf.keras.layers.Activation("softmax", name=output_name)(logit)
+        loss = tf.keras.losses.SparseCategoricalCrossentropy()
+    else:
+        mean, std = label_moments
+        output = tf.keras.layers.Rescaling(std, offset=mean, name=output_name)(logit)
+        loss = tf.keras.losses.MeanSquaredError()
 
     model = tf.keras.Model(inputs=inputs, outputs=output)
     optimizer = tf.keras.optimizers.get(
         {"class_name": trainer_cfg["optimizer"], "config": {"learning_rate": trainer_cfg["learning_rate"]}})
     # No compiled metrics: TFMA computes the configured ones, and Keras' would shadow their names.
-    model.compile(optimizer=optimizer, loss=tf.keras.losses.BinaryCrossentropy())
+    model.compile(optimizer=optimizer, loss=loss)
     return model
 
 
+def label_moments(dataset: tf.data.Dataset, batches: int = 50) -> tuple[float, float]:
+    """(mean, standard deviation) of the label over the first ``batches`` batches (regression)."""
+    labels = tf.concat([tf.reshape(tf.cast(y, tf.float64), [-1]) for _, y in dataset.take(batches)], axis=0)
+    mean, std = float(tf.reduce_mean(labels)), float(tf.math.reduce_std(labels))
+    return mean, std if std > 0 else 1.0
+
+
+def serving_dtype(fs: Any) -> tf.DType:
+    """The ``serving_default`` input dtype of a raw feature: an optional integer takes float64 (NaN = missing)."""
+    if isinstance(fs, tf.io.VarLenFeature) and fs.dtype.is_integer:
+        return tf.float64
+    return fs.dtype
+
+
 def _raw_to_transform_input(raw_spec: dict[str, Any], features: dict[str, tf.Tensor]) -> dict[str, Any]:
-    """Serving inputs ([batch] tensors) -> the shapes the transform graph was traced with."""
+    """Serving inputs ([batch] tensors) -> the shapes the transform graph was traced with.
+
+    An optional (VarLen) feature becomes a sparse tensor without the rows whose value is
+    NaN (numbers) or '' (strings): missing, as in a CSV cell.
+    """
     out: dict[str, Any] = {}
     for name, fs in raw_spec.items():
         x = features[name]
         if isinstance(fs, tf.io.FixedLenFeature):
             out[name] = tf.reshape(x, [-1, *fs.shape])
-        else:  # VarLenFeature: one value per row
-            n = tf.shape(x, out_type=tf.int64)[0]
-            rows = tf.range(n, dtype=tf.int64)
-            out[name] = tf.SparseTensor(tf.stack([rows, tf.zeros_like(rows)], axis=1), x, tf.stack([n, 1]))
+            continue
+        present = tf.not_equal(x, "") if x.dtype == tf.string else tf.logical_not(tf.math.is_nan(x))
+        rows = tf.boolean_mask(tf.range(tf.shape(x, out_type=tf.int64)[0]), present)
+        values = tf.cast(tf.boolean_mask(x, present), fs.dtype)
+        n = tf.shape(x, out_type=tf.int64)[0]
+        out[name] = tf.SparseTensor(tf.stack([rows, tf.zeros_like(rows)], axis=1), values, tf.stack([n, 1]))
     return out
 
 
-def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, label: str) -> dict[str, Any]:
-    """The two serving signatures, both running the same TF Transform graph as training."""
+def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, spec: FeatureSpec) -> dict[str, Any]:
+    """The serving signatures, all running the same TF Transform graph as training."""
     model.tft_layer = tft_output.transform_features_layer()
-    raw_spec = dict(tft_output.raw_feature_spec())
-    raw_spec.pop(label, None)
+    full_spec = dict(tft_output.raw_feature_spec())
+    used = {k for k, f in spec.features.items() if f["transform"] != "drop"}
+    raw_spec = {k: v for k, v in full_spec.items() if k in used}  # clients send only what the model uses
+    dropped = {k: v for k, v in full_spec.items() if k not in used and k != spec.label}
+    output_name = OUTPUT_KEYS[spec.task]
+
+    def with_dropped(features: dict[str, Any], batch: tf.Tensor) -> dict[str, Any]:
+        """The transform graph was traced with every raw column; unused ones get placeholder values."""
+        out = dict(features)
+        for name, fs in dropped.items():
+            if isinstance(fs, tf.io.FixedLenFeature):
+                out[name] = tf.fill(tf.stack([batch, *fs.shape]), tf.constant("" if fs.dtype == tf.string else 0, fs.dtype))
+            else:
+                out[name] = tf.SparseTensor(tf.zeros([0, 2], tf.int64), tf.zeros([0], fs.dtype), tf.stack([batch, 1]))
+        return out
 
     def predict(transformed: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         transformed = {k: v for k, v in transformed.items() if k in model.input}
-        return {OUTPUT_KEY: tf.reshape(model(transformed), [-1])}
+        out = model(transformed)
+        if spec.task != "multiclass":
+            return {output_name: tf.reshape(out, [-1])}
+        classes = tf.constant([[str(c) for c in spec.classes or ()]])
+        return {output_name: out, "classes": tf.tile(classes, [tf.shape(out)[0], 1])}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         parsed = tf.io.parse_example(examples, raw_spec)
-        return predict(model.tft_layer(parsed))
+        return predict(model.tft_layer(with_dropped(parsed, tf.shape(examples, out_type=tf.int64)[0])))
 
-    raw_signature = {name: tf.TensorSpec([None], fs.dtype, name=name) for name, fs in sorted(raw_spec.items())}
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(examples: tf.Tensor) -> dict[str, tf.Tensor]:
+        return model.tft_layer(tf.io.parse_example(examples, full_spec))
+
+    raw_signature = {name: tf.TensorSpec([None], serving_dtype(fs), name=name) for name, fs in sorted(raw_spec.items())}
 
     @tf.function(input_signature=[raw_signature])
     def serve_raw(features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        return predict(model.tft_layer(_raw_to_transform_input(raw_spec, features)))
+        batch = tf.shape(next(iter(features.values())), out_type=tf.int64)[0]
+        return predict(model.tft_layer(with_dropped(_raw_to_transform_input(raw_spec, features), batch)))
 
     return {
         "serving_default": serve_raw.get_concrete_function(),
         EXAMPLES_SIGNATURE: serve_examples.get_concrete_function(),
+        TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
     }
 
 
@@ -119,7 +189,8 @@ def run_fn(fn_args: Any) -> None:
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, batch_size)
     evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, batch_size)
 
-    model = build_model(spec, tft_output)
+    moments = label_moments(train) if spec.task == "regression" else (0.0, 1.0)
+    model = build_model(spec, tft_output, moments)
     # Keras wraps train_step/test_step in a tf.function with autograph on; converting its own
     # (plain, tensor-control-flow-free) step code costs ~14 s per run on 2 cores and buys nothing.
     model.train_step = tf.autograph.experimental.do_not_convert(model.train_step)
@@ -127,4 +198,4 @@ def run_fn(fn_args: Any) -> None:
     model.fit(train, steps_per_epoch=fn_args.train_steps, epochs=1,
               validation_data=evals, validation_steps=fn_args.eval_steps, verbose=0)
     model.save(fn_args.serving_model_dir, save_format="tf",
-               signatures=make_signatures(model, tft_output, spec.label))
+               signatures=make_signatures(model, tft_output, spec))

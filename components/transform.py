@@ -2,7 +2,16 @@
 
 Every output is a dense ``[batch, 1]`` tensor named after its feature (timestamp
 parts get ``<feature>_<part>``): float32 for numeric transforms, int64 ids in
-``[0, cardinality)`` for categorical ones. The label is passed through as int64.
+``[0, cardinality)`` for categorical ones.
+
+Missing values (a feature the schema lets be absent arrives sparse): a numeric one
+becomes the mean of the present values (a TFT analyzer, so serving imputes exactly
+as training did) plus a 0/1 ``<feature>__missing`` indicator; a categorical one
+becomes '' (an out-of-vocabulary id, or its own hash bucket).
+
+The label becomes the training target: binary -> int64 0/1 (``positive`` names the
+positive value when labels are strings such as Yes/No), multiclass -> int64 index
+into ``classes``, regression -> float32.
 """
 
 from __future__ import annotations
@@ -13,16 +22,20 @@ import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loa
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components.spec import FeatureSpec
+from components.spec import MISSING_SUFFIX, FeatureSpec
 
 _EPOCH = "1970-01-01 00:00:00"
+
+
+def is_sparse(x: Any) -> bool:
+    return isinstance(x, (tf.SparseTensor, tf.RaggedTensor))
 
 
 def _to_column(x: Any, numeric: bool) -> tf.Tensor:
     """Any raw input (dense [B] or [B,1], sparse or ragged with missing values) -> dense [B, 1].
 
-    Missing numeric values become the mean of the present ones (a TFT analyzer, so
-    serving imputes exactly as training did); missing strings become '' (OOV).
+    Missing numeric values become the mean of the present ones; missing categorical
+    values become '' (non-string categorical values are turned into strings first).
     """
     if isinstance(x, tf.RaggedTensor):
         x = x.to_sparse()
@@ -33,10 +46,19 @@ def _to_column(x: Any, numeric: bool) -> tf.Tensor:
             x = tf.SparseTensor(x.indices, values, x.dense_shape)
             dense = tft.sparse_tensor_to_dense_with_shape(x, [None, 1], default_value=float("nan"))
             return tf.where(tf.math.is_nan(dense), mean, dense)
-        default = "" if x.dtype == tf.string else tf.constant(0, x.dtype)
-        return tft.sparse_tensor_to_dense_with_shape(x, [None, 1], default_value=default)
+        x = tf.SparseTensor(x.indices, _as_string(x.values), x.dense_shape)
+        return tft.sparse_tensor_to_dense_with_shape(x, [None, 1], default_value="")
     x = tf.reshape(x, [-1, 1])
     return tf.cast(x, tf.float32) if numeric else x
+
+
+def _missing_indicator(x: Any) -> tf.Tensor:
+    """1.0 where a sparse [B, 1] input has no value, else 0.0; [B, 1] float32."""
+    if isinstance(x, tf.RaggedTensor):
+        x = x.to_sparse()
+    present = tf.SparseTensor(x.indices, tf.ones_like(x.values, dtype=tf.float32), x.dense_shape)
+    dense = tft.sparse_tensor_to_dense_with_shape(present, [None, 1], default_value=0.0)
+    return 1.0 - dense
 
 
 def _as_string(x: tf.Tensor) -> tf.Tensor:
@@ -44,8 +66,10 @@ def _as_string(x: tf.Tensor) -> tf.Tensor:
 
 
 def _timestamp_parts(s: tf.Tensor, parts: list[str]) -> dict[str, tf.Tensor]:
-    """'YYYY-MM-DD HH:MM:SS' strings -> hour [0,24), day_of_week [0,7) (Monday=0), month [0,12)."""
+    """'YYYY-MM-DD HH:MM:SS' (or 'YYYY-MM-DD') strings -> hour [0,24), day_of_week [0,7) (Monday=0),
+    month [0,12). A value that is neither reads as the epoch."""
     s = _as_string(s)
+    s = tf.where(tf.strings.regex_full_match(s, r"\d{4}-\d{2}-\d{2}"), s + " 00:00:00", s)
     valid = tf.strings.regex_full_match(s, r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*")
     s = tf.where(valid, s, _EPOCH)
 
@@ -78,16 +102,10 @@ def transform_feature(name: str, f: dict[str, Any], raw: Any) -> dict[str, tf.Te
         return {}
     numeric = kind in ("zscore", "minmax", "log", "passthrough", "bucketize")
     x = _to_column(raw, numeric=numeric)
-    if kind == "zscore":
-        return {name: tft.scale_to_z_score(x)}
-    if kind == "minmax":
-        return {name: tft.scale_to_0_1(x)}
-    if kind == "log":
-        return {name: tft.scale_to_z_score(tf.math.log1p(tf.maximum(x, 0.0)))}
-    if kind == "passthrough":
-        return {name: x}
-    if kind == "bucketize":
-        return {name: tft.bucketize(x, num_buckets=f["num_buckets"])}
+    if numeric and is_sparse(raw):
+        return {**_numeric(name, kind, f, x), name + MISSING_SUFFIX: _missing_indicator(raw)}
+    if numeric:
+        return _numeric(name, kind, f, x)
     if kind == "vocabulary":
         return {name: tft.compute_and_apply_vocabulary(
             _as_string(x), top_k=f.get("top_k"), num_oov_buckets=f["oov_buckets"], vocab_filename=name)}
@@ -98,6 +116,33 @@ def transform_feature(name: str, f: dict[str, Any], raw: Any) -> dict[str, tf.Te
     raise ValueError(f"feature {name!r}: unknown transform {kind!r}")
 
 
+def _numeric(name: str, kind: str, f: dict[str, Any], x: tf.Tensor) -> dict[str, tf.Tensor]:
+    if kind == "zscore":
+        return {name: tft.scale_to_z_score(x)}
+    if kind == "minmax":
+        return {name: tft.scale_to_0_1(x)}
+    if kind == "log":
+        return {name: tft.scale_to_z_score(tf.math.log1p(tf.maximum(x, 0.0)))}
+    if kind == "passthrough":
+        return {name: x}
+    return {name: tft.bucketize(x, num_buckets=f["num_buckets"])}
+
+
+def transform_label(spec: FeatureSpec, raw: Any) -> tf.Tensor:
+    """The raw label -> the training target, [B, 1] (see the module docstring)."""
+    if spec.task == "regression":
+        return _to_column(raw, numeric=True)
+    x = _to_column(raw, numeric=False)
+    if spec.task == "multiclass":
+        classes = tf.constant([str(c) for c in spec.classes or []])
+        table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(classes, tf.range(tf.size(classes, out_type=tf.int64))), -1)
+        return table.lookup(_as_string(x))
+    if spec.positive is not None:
+        return tf.cast(tf.equal(_as_string(x), str(spec.positive)), tf.int64)
+    return tf.cast(x, tf.int64)
+
+
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, tf.Tensor]:
     """TF Transform entry point (``Transform(preprocessing_fn='components.transform.preprocessing_fn')``)."""
     spec = FeatureSpec.from_config(custom_config)
@@ -105,5 +150,5 @@ def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> d
     for name, f in sorted(spec.features.items()):
         outputs.update(transform_feature(name, f, inputs[name]))
     if spec.label in inputs:
-        outputs[spec.label] = tf.cast(_to_column(inputs[spec.label], numeric=False), tf.int64)
+        outputs[spec.label] = transform_label(spec, inputs[spec.label])
     return outputs

@@ -22,62 +22,102 @@ from pipelines.errors import ConfigError
 GENERIC_PREPROCESSING_FN = "components.transform.preprocessing_fn"
 GENERIC_RUN_FN = "components.trainer.run_fn"
 
-# tfma MetricConfig class names for our metric keys.
-_TFMA_METRICS = {
-    "auc": "AUC",
-    "auc_pr": "AUCPrecisionRecall",
-    "accuracy": "BinaryAccuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "calibration": "Calibration",
-    "example_count": "ExampleCount",
-    "mean_label": "MeanLabel",
-    "mean_prediction": "MeanPrediction",
+# Our metric keys -> (tfma MetricConfig class name, module or "" for TFMA's own / Keras').
+_TFMA_METRICS: dict[str, tuple[str, str]] = {
+    "auc": ("AUC", ""),
+    "auc_pr": ("AUCPrecisionRecall", ""),
+    "precision": ("Precision", ""),
+    "recall": ("Recall", ""),
+    "calibration": ("Calibration", ""),
+    "example_count": ("ExampleCount", ""),
+    "mean_label": ("MeanLabel", ""),
+    "mean_prediction": ("MeanPrediction", ""),
+    "mae": ("MeanAbsoluteError", ""),
+    "mse": ("MeanSquaredError", ""),
+    "rmse": ("RootMeanSquaredError", ""),  # Keras'
+    "r2": ("RSquared", "components.tfma_metrics"),
 }
+_TASK_METRICS: dict[tuple[str, str], tuple[str, str]] = {
+    ("binary", "accuracy"): ("BinaryAccuracy", ""),
+    ("binary", "log_loss"): ("BinaryCrossEntropy", ""),
+    ("multiclass", "accuracy"): ("SparseCategoricalAccuracy", ""),  # Keras'
+    ("multiclass", "log_loss"): ("SparseCategoricalCrossentropy", ""),  # Keras'
+}
+# Plot data for the evaluation report, by task.
+_PLOTS = {"binary": ["ConfusionMatrixPlot", "CalibrationPlot"], "multiclass": ["MultiClassConfusionMatrixPlot"],
+          "regression": []}
 # How TFMA names them in its output (class name -> metric key).
 TFMA_METRIC_NAMES = {
     "AUC": "auc", "AUCPrecisionRecall": "auc_precision_recall", "BinaryAccuracy": "binary_accuracy",
     "Precision": "precision", "Recall": "recall", "Calibration": "calibration",
     "ExampleCount": "example_count", "MeanLabel": "mean_label", "MeanPrediction": "mean_prediction",
+    "BinaryCrossEntropy": "binary_crossentropy", "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy", "MeanAbsoluteError": "mean_absolute_error",
+    "MeanSquaredError": "mean_squared_error", "RootMeanSquaredError": "root_mean_squared_error",
+    "RSquared": "r_squared",
 }
 
 
-def eval_config(config: PipelineConfig) -> Any:
-    """The TFMA EvalConfig: metrics, slices and blessing thresholds from ``evaluation``."""
+def tfma_metric(task: str, name: str) -> tuple[str, str]:
+    """(class name, module) of one of our metric keys for ``task``."""
+    return _TASK_METRICS.get((task, name)) or _TFMA_METRICS[name]
+
+
+def _threshold(t: Any) -> Any:
     import tensorflow_model_analysis as tfma
 
-    from components.trainer import EXAMPLES_SIGNATURE
+    value = change = None
+    if t.lower_bound is not None or t.upper_bound is not None:
+        value = tfma.GenericValueThreshold(
+            lower_bound={"value": t.lower_bound} if t.lower_bound is not None else None,
+            upper_bound={"value": t.upper_bound} if t.upper_bound is not None else None,
+        )
+    if t.change is not None:
+        direction = (tfma.MetricDirection.HIGHER_IS_BETTER if t.change.direction == "higher_is_better"
+                     else tfma.MetricDirection.LOWER_IS_BETTER)
+        change = tfma.GenericChangeThreshold(
+            direction=direction,
+            absolute={"value": t.change.absolute} if t.change.absolute is not None else None,
+            relative={"value": t.change.relative} if t.change.relative is not None else None,
+        )
+    return tfma.MetricThreshold(value_threshold=value, change_threshold=change)
 
-    ev = config.evaluation
-    metrics = []
+
+def eval_config(config: PipelineConfig) -> Any:
+    """The TFMA EvalConfig: metrics, slices and blessing thresholds from ``evaluation``, by task.
+
+    Multiclass precision and recall are per class (one-vs-rest, ``binarize``). Labels
+    that are not already the training target (Yes/No, class names) are read through the
+    model's ``transform_features`` signature, i.e. exactly as the Trainer saw them.
+    """
+    import tensorflow_model_analysis as tfma
+
+    from components.spec import OUTPUT_KEYS
+    from components.trainer import EXAMPLES_SIGNATURE, TRANSFORM_SIGNATURE
+
+    ev, task = config.evaluation, config.label.task
+    overall, per_class = [], []
     for name in ev.metrics:
-        threshold = None
+        class_name, module = tfma_metric(task, name)
         t = ev.thresholds.get(name)
-        if t is not None:
-            value = change = None
-            if t.lower_bound is not None or t.upper_bound is not None:
-                value = tfma.GenericValueThreshold(
-                    lower_bound={"value": t.lower_bound} if t.lower_bound is not None else None,
-                    upper_bound={"value": t.upper_bound} if t.upper_bound is not None else None,
-                )
-            if t.change is not None:
-                direction = (tfma.MetricDirection.HIGHER_IS_BETTER if t.change.direction == "higher_is_better"
-                             else tfma.MetricDirection.LOWER_IS_BETTER)
-                change = tfma.GenericChangeThreshold(
-                    direction=direction,
-                    absolute={"value": t.change.absolute} if t.change.absolute is not None else None,
-                    relative={"value": t.change.relative} if t.change.relative is not None else None,
-                )
-            threshold = tfma.MetricThreshold(value_threshold=value, change_threshold=change)
-        metrics.append(tfma.MetricConfig(class_name=_TFMA_METRICS[name], threshold=threshold))
-    # Plot data for the evaluation report (ROC, precision-recall, calibration).
-    metrics += [tfma.MetricConfig(class_name="ConfusionMatrixPlot"), tfma.MetricConfig(class_name="CalibrationPlot")]
+        metric = tfma.MetricConfig(class_name=class_name, module=module,
+                                   threshold=_threshold(t) if t is not None else None)
+        (per_class if task == "multiclass" and name in ("precision", "recall") else overall).append(metric)
+    overall += [tfma.MetricConfig(class_name=plot) for plot in _PLOTS[task]]
+    specs = [tfma.MetricsSpec(metrics=overall)]
+    if per_class:
+        n = len(config.label.class_names)
+        specs.append(tfma.MetricsSpec(metrics=per_class, binarize=tfma.BinarizationOptions(
+            class_ids={"values": list(range(n))})))
     slices = [tfma.SlicingSpec()] + [
         tfma.SlicingSpec(feature_keys=[s] if isinstance(s, str) else list(s)) for s in ev.slices
     ]
+    label_is_target = task == "regression" or (task == "binary" and config.label.positive is None)
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name=EXAMPLES_SIGNATURE, label_key=config.label.column)],
-        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        model_specs=[tfma.ModelSpec(
+            signature_name=EXAMPLES_SIGNATURE, label_key=config.label.column, prediction_key=OUTPUT_KEYS[task],
+            preprocessing_function_names=[] if label_is_target else [TRANSFORM_SIGNATURE])],
+        metrics_specs=specs,
         slicing_specs=slices,
     )
 
@@ -160,6 +200,10 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
     """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
     from pipelines._tfx import tfx
 
+    from tfx.components.example_gen.component import FileBasedExampleGen
+    from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
+
+    from components.csv_example_gen import Executor as CsvExecutor
     from components.pusher import ServingPusher
     from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
     from components.validation_gate import ValidationGate, ValidationVerdict
@@ -173,9 +217,10 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
     range_config = None
     if config.data.rolling_spans:
         range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
-    example_gen = tfx.components.CsvExampleGen(
+    # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py.
+    example_gen = FileBasedExampleGen(
         input_base=config.data.source, input_config=input_config, output_config=output_config,
-        range_config=range_config)
+        range_config=range_config, custom_executor_spec=BeamExecutorSpec(CsvExecutor)).with_id("CsvExampleGen")
 
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.schema_.path:

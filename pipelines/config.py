@@ -101,9 +101,39 @@ class SchemaSection(_Strict):
     _abs = field_validator("path")(_abspath)
 
 
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = typing.get_args(Task)
+
+
 class LabelSection(_Strict):
     column: str = Field(description="CSV column holding the label.")
-    task: Literal["binary"] = Field("binary", description="Prediction task; binary labels are 0/1.")
+    task: Task = Field("binary", description="binary (0/1, or two strings with `positive`), multiclass "
+                                           "(`classes`), or regression (a number).")
+    positive: Union[str, int, None] = Field(
+        None, description="binary only: the label value of the positive class, e.g. 'Yes'; default: labels are 0/1.")
+    classes: list[Union[str, int]] | None = Field(
+        None, description="multiclass only: every label value, in the order of the served `scores`.")
+
+    @model_validator(mode="after")
+    def _task_fields(self) -> LabelSection:
+        if self.task == "multiclass":
+            if not self.classes or len(self.classes) < 2:
+                raise ValueError("task multiclass needs `classes`: the list of label values, e.g. [cat, dog, bird]")
+            names = [str(c) for c in self.classes]
+            if len(set(names)) != len(names):
+                raise ValueError(f"`classes` repeats a value: {names}")
+        elif self.classes is not None:
+            raise ValueError(f"`classes` is for task multiclass, not {self.task}; remove it")
+        if self.positive is not None and self.task != "binary":
+            raise ValueError(f"`positive` is for task binary, not {self.task}; remove it")
+        return self
+
+    @property
+    def class_names(self) -> list[str]:
+        """Label values as strings: the multiclass classes, or the binary ones (negative, positive)."""
+        if self.task == "multiclass":
+            return [str(c) for c in self.classes or []]
+        return ["0", "1"] if self.task == "binary" else []
 
 
 # Feature transforms: one class per `transform:` value; YAML may write `age: zscore` as shorthand.
@@ -234,25 +264,44 @@ class Threshold(_Strict):
         return self
 
 
-MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "example_count", "mean_label", "mean_prediction"]
+MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss",
+                     "mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"]
 METRICS: tuple[str, ...] = typing.get_args(MetricName)
+# Which metrics make sense for which task; the first list of each is the default.
+TASK_METRICS: dict[str, tuple[list[str], set[str]]] = {
+    "binary": (["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
+               {"auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss", "example_count",
+                "mean_label", "mean_prediction"}),
+    "multiclass": (["accuracy", "precision", "recall", "log_loss", "example_count"],
+                   {"accuracy", "precision", "recall", "log_loss", "example_count"}),
+    "regression": (["mae", "rmse", "r2", "example_count"],
+                   {"mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"}),
+}
 
 
-def _default_thresholds() -> dict[str, Threshold]:
+def default_thresholds(task: str, n_classes: int = 2) -> dict[str, Threshold]:
+    """Blessing bars when the config sets none: beat a trivial model, and do not lose to the served one."""
+    if task == "multiclass":
+        # Better than guessing uniformly by 5 points; at most 1 point of accuracy lost vs the baseline.
+        return {"accuracy": Threshold(lower_bound=round(1.0 / n_classes + 0.05, 4),
+                                      change=ChangeThreshold(absolute=-0.01))}
+    if task == "regression":
+        # Better than predicting the mean (R² > 0); MAE at most 2% worse than the baseline's.
+        return {"r2": Threshold(lower_bound=0.0),
+                "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02))}
     return {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))}
 
 
 class EvaluationSection(_Strict):
     metrics: list[MetricName] = Field(
-        default_factory=lambda: ["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
-        min_length=1,
-    )
+        default_factory=list, description="Default by task: binary auc, accuracy, precision, recall, calibration; "
+        "multiclass accuracy, per-class precision and recall, log_loss; regression mae, rmse, r2.")
     slices: list[Union[str, list[str]]] = Field(
         default_factory=list, description="Feature slices (a name, or a list for a cross); overall is always computed."
     )
-    thresholds: dict[MetricName, Threshold] = Field(
-        default_factory=_default_thresholds, description="Blessing bars per metric; all must pass to push."
-    )
+    thresholds: dict[MetricName, Threshold] | None = Field(
+        None, description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
+        "{} blesses every model.")
 
 
 class BeamSection(_Strict):
@@ -385,6 +434,20 @@ class PipelineConfig(_Strict):
             return {k: ({"transform": s} if isinstance(s, str) else s) for k, s in v.items()}
         return v
 
+    @model_validator(mode="after")
+    def _task_defaults(self) -> PipelineConfig:
+        # Metrics and thresholds default by task; filled here so every reader sees the effective values.
+        ev, label = self.evaluation, self.label
+        metrics = ev.metrics or TASK_METRICS[label.task][0]
+        if ev.thresholds is not None:
+            thresholds = dict(ev.thresholds)
+        else:  # the defaults, for the metrics that are computed
+            defaults = default_thresholds(label.task, len(label.class_names) or 2)
+            thresholds = {m: t for m, t in defaults.items() if m in metrics}
+        if metrics is not ev.metrics or thresholds != ev.thresholds:
+            object.__setattr__(self, "evaluation", ev.model_copy(update={"metrics": metrics, "thresholds": thresholds}))
+        return self
+
     @property
     def model_name(self) -> str:
         return self.push.model_name or self.pipeline.name
@@ -403,6 +466,8 @@ class PipelineConfig(_Strict):
         return {
             "label": self.label.column,
             "task": self.label.task,
+            "positive": self.label.positive,
+            "classes": self.label.classes,
             "features": {k: f.model_dump() for k, f in self.features.items()},
         }
 

@@ -120,6 +120,41 @@ def schema_feature_names(path: str) -> list[str]:
     return re.findall(r'^feature\s*\{\s*\n?\s*name:\s*"([^"]+)"', text, flags=re.M)
 
 
+def schema_feature_block(path: str, name: str) -> str | None:
+    """The text of feature ``name``'s block in a text-format schema, or None."""
+    text = Path(path).read_text(encoding="utf-8")
+    match = re.search(r'^feature\s*\{\s*\n?\s*name:\s*"' + re.escape(name) + r'"(.*?)^\}', text, flags=re.M | re.S)
+    return match.group(1) if match else None
+
+
+def check_label_fits_task(cfg: PipelineConfig) -> list[Problem]:
+    """String labels need `positive` (binary) or `classes` (multiclass); regression needs numbers.
+    Read from the curated schema, so the mistake is caught before TFX starts."""
+    label = cfg.label
+    if not cfg.schema_.path or not os.path.isfile(cfg.schema_.path):
+        return []
+    block = schema_feature_block(cfg.schema_.path, label.column)
+    kind = re.search(r"^\s*type:\s*(\w+)", block or "", flags=re.M)
+    if kind is None:
+        return []
+    values = re.findall(r'^\s*value:\s*"([^"]*)"', block or "", flags=re.M)
+    where = f"the schema types {label.column!r} as {kind.group(1)}"
+    if kind.group(1) == "BYTES":
+        if label.task == "regression":
+            return [("label.task", f"regression needs a numeric label, but {where}; use binary or multiclass")]
+        if label.task == "binary" and label.positive is None:
+            example = f", one of {values}" if values else ", e.g. 'Yes'"
+            return [("label.positive", f"{where} (text): set label.positive to the positive class{example}")]
+    if label.positive is not None and values and str(label.positive) not in values:
+        return [("label.positive", f"{label.positive!r} is not a label value in the schema ({', '.join(values)})")]
+    if label.task == "multiclass" and values:
+        unknown = sorted(set(values) - set(label.class_names))
+        if unknown:
+            return [("label.classes", f"the schema allows label values {unknown} that are not in label.classes; "
+                                      f"add them")]
+    return []
+
+
 def check_validation_features(cfg: PipelineConfig) -> list[Problem]:
     v = cfg.validation
     problems = [(f"validation.allow.{f}", f"{f!r} is not in features or the label")
@@ -158,6 +193,18 @@ def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
     ]
 
 
+def check_metrics_fit_task(cfg: PipelineConfig) -> list[Problem]:
+    from pipelines.config import TASK_METRICS
+
+    task = cfg.label.task
+    allowed = TASK_METRICS[task][1]
+    return [
+        (f"evaluation.metrics[{i}]", f"{m!r} is not a {task} metric; choose from {', '.join(sorted(allowed))}")
+        for i, m in enumerate(cfg.evaluation.metrics)
+        if m not in allowed
+    ]
+
+
 def check_slices_are_features(cfg: PipelineConfig) -> list[Problem]:
     problems = []
     for i, sl in enumerate(cfg.evaluation.slices):
@@ -175,6 +222,8 @@ CHECKS = (
     check_schema_file,
     check_validation_features,
     check_user_modules,
+    check_metrics_fit_task,
+    check_label_fits_task,
     check_thresholds_are_metrics,
     check_slices_are_features,
 )

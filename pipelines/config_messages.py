@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
 import typing
 from typing import Annotated, Any, Union
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 def _unwrap(tp: Any) -> Any:
     while typing.get_origin(tp) is Annotated:
         tp = typing.get_args(tp)[0]
-    if typing.get_origin(tp) is Union:
+    if typing.get_origin(tp) in (Union, types.UnionType):  # Optional[X] and X | None
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(args) == 1:
             return _unwrap(args[0])

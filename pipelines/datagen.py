@@ -178,12 +178,20 @@ def oracle_auc(rows: int = 200_000, seed: int = 12345) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.datagen", description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", choices=["ad_click"], help="which example dataset to generate")
+    parser.add_argument("dataset", choices=["ad_click", "churn", "species", "prices"],
+                        help="ad_click, or a messy table per task (pipelines.datagen_tabular): churn (binary), "
+                             "species (multiclass), prices (regression)")
     parser.add_argument("--rows", type=int, required=True, help="number of data rows")
     parser.add_argument("--out", required=True, help="output directory (created if missing)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--shards", type=int, default=1, help="number of CSV files (default 1)")
     args = parser.parse_args(argv)
+    if args.dataset != "ad_click":
+        from pipelines.datagen_tabular import write
+
+        path, oracle = write(args.dataset, args.out, args.rows, args.seed)
+        print(f"wrote {args.rows} rows to {path} (the generating rule scores {oracle:.3f})")
+        return 0
     paths = write_ad_click(args.out, args.rows, args.seed, args.shards)
     print(f"wrote {args.rows} rows to {', '.join(paths)}")
     return 0

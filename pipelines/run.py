@@ -104,7 +104,7 @@ def blocked_summary(config, exc):  # noqa: ANN001, ANN201 - (PipelineConfig, Pre
     from pipelines.summary import RunSummary
 
     return RunSummary(
-        status="blocked", pipeline=config.pipeline.name, run_id=None, seconds=0.0,
+        status="blocked", pipeline=config.pipeline.name, run_id=None, seconds=0.0, task=config.label.task,
         components=[{"name": n, "status": "skipped", "seconds": 0.0} for n in component_names(config)],
         anomalies=[p.to_anomaly() for p in exc.problems], error=str(exc).splitlines()[0],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ class RunSummary:
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     drift: list[dict[str, Any]] = field(default_factory=list)
     skew: list[dict[str, Any]] = field(default_factory=list)
+    task: str = "binary"  # binary | multiclass | regression
+    # Overall-slice metrics by TFMA name (auc, binary_accuracy, mean_absolute_error, r_squared...);
+    # per-class ones as precision[<class>].
     metrics: dict[str, float] = field(default_factory=dict)
     slices: dict[str, dict[str, float]] = field(default_factory=dict)
     baseline: dict[str, Any] | None = None
@@ -99,27 +103,13 @@ def read_verdict(uri: str) -> dict[str, Any]:
         return json.load(fh)
 
 
-def _slice_name(slice_key: Any) -> str:
-    parts = [f"{k}={v}" for k, v in slice_key]
-    return ", ".join(parts) if parts else "overall"
-
-
 def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], list[str]]:
     """(metrics by slice, baseline diffs by slice, failed threshold messages) from a ModelEvaluation."""
     import tensorflow_model_analysis as tfma
 
-    metrics: dict[str, dict[str, float]] = {}
-    diffs: dict[str, dict[str, float]] = {}
-    result = tfma.load_eval_result(uri)
-    for slice_key, by_output in result.slicing_metrics:
-        for _output, by_class in by_output.items():
-            for _class, values in by_class.items():
-                for name, value in values.items():
-                    number = value.get("doubleValue") if isinstance(value, dict) else None
-                    if number is None:
-                        continue
-                    target = diffs if name.endswith("_diff") or "diff" in name.split("/")[-1] else metrics
-                    target.setdefault(_slice_name(slice_key), {})[name] = float(number)
+    from components.evaluation_results import read_metrics, split_diffs
+
+    metrics, diffs = split_diffs(read_metrics(uri))
     failed: list[str] = []
     try:
         validation = tfma.load_validation_result(uri)
@@ -132,6 +122,15 @@ def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, di
     return metrics, diffs, failed
 
 
+def _class_names(by_slice: dict[str, dict[str, float]], classes: list[str]) -> dict[str, dict[str, float]]:
+    """``precision[classId:1]`` -> ``precision[ibis]``: per-class metrics named by the label value."""
+    def rename(metric: str) -> str:
+        m = re.fullmatch(r"(.*)\[classId:(\d+)\]", metric)
+        return f"{m.group(1)}[{classes[int(m.group(2))]}]" if m and int(m.group(2)) < len(classes) else metric
+
+    return {s: {rename(k): v for k, v in metrics.items()} for s, metrics in by_slice.items()}
+
+
 def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = None) -> RunSummary:
     """Assemble the summary of the run just finished from ``record`` and ML Metadata."""
     run_id, arts = run_artifacts(config)
@@ -142,6 +141,7 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
         pipeline=config.pipeline.name,
         run_id=run_id,
         seconds=round(record.seconds, 1),
+        task=config.label.task,
         components=[{"name": c.name, "status": c.status, "seconds": round(c.seconds, 1)} for c in record.components],
         error=record.error,
         log_path=record.log_path,
@@ -167,6 +167,7 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
     for art in arts.get("ModelEvaluation", [])[-1:]:
         summary.artifacts["evaluation"] = art.uri
         by_slice, diffs, failed = read_evaluation(art.uri)
+        by_slice, diffs = (_class_names(d, config.label.class_names) for d in (by_slice, diffs))
         summary.metrics = by_slice.get("overall", {})
         summary.slices = {k: v for k, v in by_slice.items() if k != "overall"}
         summary.failed_thresholds = failed

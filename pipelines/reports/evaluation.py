@@ -16,6 +16,7 @@ import os
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
+from components.evaluation_results import metrics_by_slice, number, slice_name, split_diffs
 from pipelines.reports._html import (
     DASH, Html, badge, esc, fmt_diff, fmt_metric, join, key_values, page, section, svg_xy, table, tag,
     write_atomic,
@@ -39,32 +40,15 @@ def _metric_order(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
 
 
-def _slice_name(slice_key: Iterable[tuple[str, Any]]) -> str:
-    """``male=0`` / ``overall``, as in ``pipelines.summary``."""
-    parts = [f"{k}={v.decode() if isinstance(v, bytes) else v}" for k, v in slice_key]
-    return ", ".join(parts) if parts else "overall"
-
-
-def _proto_slice_name(slice_key: Any) -> str:
+def _protoslice_name(slice_key: Any) -> str:
     pairs = []
     for key in slice_key.single_slice_keys:
         which = key.WhichOneof("kind")
         pairs.append((key.column, getattr(key, which) if which else ""))
-    return _slice_name(pairs)
+    return slice_name(pairs)
 
 
 # --- reading a TFMA output folder ---------------------------------------------------------------
-
-def _number(value: Any) -> float | None:
-    """TFMA's JSON numbers: 0.5, "NaN", "Infinity", {"value": 0.5}, {"doubleValue": 0.5}."""
-    if isinstance(value, dict):
-        value = value.get("value", value.get("doubleValue"))
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
 
 def _snake(class_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", class_name).lower()
@@ -85,12 +69,12 @@ def _threshold_row(threshold: Mapping[str, Any]) -> dict[str, Any]:
     value = threshold.get("valueThreshold") or {}
     change = threshold.get("changeThreshold")
     return {
-        "lower_bound": _number(value.get("lowerBound")),
-        "upper_bound": _number(value.get("upperBound")),
+        "lower_bound": number(value.get("lowerBound")),
+        "upper_bound": number(value.get("upperBound")),
         "change": None if not change else {
             "direction": str(change.get("direction", "")).lower() or None,
-            "absolute": _number(change.get("absolute")),
-            "relative": _number(change.get("relative")),
+            "absolute": number(change.get("absolute")),
+            "relative": number(change.get("relative")),
         },
     }
 
@@ -160,19 +144,12 @@ def _load_slices(uri: str, model_name: str | None) -> tuple[dict[str, dict[str, 
     import tensorflow_model_analysis as tfma
 
     result = tfma.load_eval_result(uri, model_name=model_name)
-    by_slice: dict[str, dict[str, float]] = {}
-    for slice_key, by_output in result.slicing_metrics or []:
-        for by_class in by_output.values():
-            for values in by_class.values():
-                for name, value in values.items():
-                    number = _number(value)
-                    if number is not None:
-                        by_slice.setdefault(_slice_name(slice_key), {})[name] = number
+    by_slice = metrics_by_slice(result)
     plots = {}
     for slice_key, plot in result.plots or []:
         data = _plot_data(plot)
         if data:
-            plots[_slice_name(slice_key)] = data
+            plots[slice_name(slice_key)] = data
     return by_slice, plots
 
 
@@ -199,21 +176,14 @@ def load_evaluation(eval_result_uri: str) -> dict[str, Any]:
     baseline_plots: dict[str, Any] = {}
     if baseline is not None:
         _, baseline_plots = _load_slices(eval_result_uri, baseline)
-    values: dict[str, dict[str, float]] = {}
-    diffs: dict[str, dict[str, float]] = {}
-    for name, metrics in by_slice.items():
-        for metric, number in metrics.items():
-            if metric.endswith("_diff"):
-                diffs.setdefault(name, {})[metric.removesuffix("_diff")] = number
-            else:
-                values.setdefault(name, {})[metric] = number
+    values, diffs = split_diffs(by_slice)
     failures: list[str] = []
     validation_ok = None
     if glob.glob(os.path.join(eval_result_uri, "validations*")):
         validation = tfma.load_validation_result(eval_result_uri)
         validation_ok = bool(validation.validation_ok)
         for per_slice in validation.metric_validations_per_slice:
-            slice_name = _proto_slice_name(per_slice.slice_key)
+            slice_name = _protoslice_name(per_slice.slice_key)
             failures += [_failure_message(f, slice_name) for f in per_slice.failures]
     return {
         "metrics": values.get("overall", {}),
@@ -234,7 +204,7 @@ def _curve(matrices: Sequence[Mapping[str, Any]], x_key: str, y_key: str) -> lis
     points = []
     for m in matrices:
         # Proto-to-JSON drops zeros, so a missing rate is 0.
-        x, y = _number(m.get(x_key, 0.0)), _number(m.get(y_key, 0.0))
+        x, y = number(m.get(x_key, 0.0)), number(m.get(y_key, 0.0))
         if x is not None and y is not None:
             points.append((x, y))
     points.sort()
@@ -252,11 +222,11 @@ def _reliability(buckets: Sequence[Mapping[str, Any]], bins: int = 10) -> list[t
     pred = [0.0] * bins
     for b in buckets:
         lower = b.get("lowerThresholdInclusive", 0.0)
-        low = -math.inf if lower == "-Infinity" else (_number(lower) if _number(lower) is not None else 0.0)
+        low = -math.inf if lower == "-Infinity" else (number(lower) if number(lower) is not None else 0.0)
         i = min(max(int(math.floor(low * bins)) if math.isfinite(low) else 0, 0), bins - 1)
-        n[i] += _number(b.get("numWeightedExamples", 0.0)) or 0.0
-        label[i] += _number(b.get("totalWeightedLabel", 0.0)) or 0.0
-        pred[i] += _number(b.get("totalWeightedRefinedPrediction", 0.0)) or 0.0
+        n[i] += number(b.get("numWeightedExamples", 0.0)) or 0.0
+        label[i] += number(b.get("totalWeightedLabel", 0.0)) or 0.0
+        pred[i] += number(b.get("totalWeightedRefinedPrediction", 0.0)) or 0.0
     return [(pred[i] / n[i], label[i] / n[i]) for i in range(bins) if n[i] > 0]
 
 
@@ -383,9 +353,9 @@ def _baseline_table(metrics: Mapping[str, float], diffs: Mapping[str, float]) ->
 def _slices_table(slices: Mapping[str, Mapping[str, float]], slice_diffs: Mapping[str, Mapping[str, float]]) -> Html:
     names = _metric_order(m for values in slices.values() for m in values)
     rows = []
-    for slice_name in sorted(slices):
-        values, diffs = slices[slice_name], slice_diffs.get(slice_name, {})
-        cells: list[Any] = [tag("strong", slice_name)]
+    for name in sorted(slices):
+        values, diffs = slices[name], slice_diffs.get(name, {})
+        cells: list[Any] = [tag("strong", name)]
         for m in names:
             text = fmt_metric(values.get(m)) if m in values else DASH
             if m in diffs and m != "example_count":

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from pipelines._logs import quiet_libraries, stderr_to
 from pipelines.config import PipelineConfig

@@ -52,7 +52,7 @@ def test_custom_config_from_the_example_config(tmp_path: Path) -> None:
     (data / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
     cfg = load_config(REPO / "configs" / "ad_click.yaml", [f"data.source={data}"])
     t = cfg.transform_spec()
-    assert set(t) == {"label", "task", "features"}  # trainer settings never reach Transform's cache key
+    assert set(t) == {"label", "task", "positive", "classes", "features"}  # trainer settings never reach Transform's cache key
     assert t["label"] == "clicked_on_ad"
     assert t["features"]["city"] == {"transform": "hash", "hash_buckets": 128, "embedding_dim": 4}
     full = cfg.trainer_spec()

@@ -1,0 +1,43 @@
+"""Every metric a task allows maps to a TFMA metric TFMA can build, with the thresholds attached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import TASK_METRICS, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # imports TFMA (about 10 s)
+
+LABELS = {
+    "binary": ["label.task=binary"],
+    "multiclass": ["label.task=multiclass", "label.classes=[a, b, c]"],
+    "regression": ["label.task=regression"],
+}
+
+
+@pytest.mark.parametrize("task", list(TASK_METRICS))
+def test_every_allowed_metric_builds_in_tfma(task: str, tmp_path: Path) -> None:
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.metrics import metric_specs
+
+    from pipelines.build import eval_config
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
+    metrics = sorted(TASK_METRICS[task][1])
+    cfg = load_config(REPO / "configs" / "ad_click.yaml", [
+        f"data.source={tmp_path / 'd'}", "schema.path=null", *LABELS[task], f"evaluation.metrics=[{', '.join(metrics)}]",
+        "evaluation.thresholds={}", "evaluation.slices=[]"])
+    ec = eval_config(cfg)
+    names = {metric_specs.metric_instance(mc).name for spec in ec.metrics_specs for mc in spec.metrics}
+    assert len(names) >= len(metrics)
+    assert metric_specs.to_computations(ec.metrics_specs, ec)  # what the Evaluator builds; raises on a bad spec
+    defaults = load_config(REPO / "configs" / "ad_click.yaml", [
+        f"data.source={tmp_path / 'd'}", "schema.path=null", *LABELS[task], "evaluation.metrics=[]",
+        "evaluation.thresholds=null", "evaluation.slices=[]"])
+    thresholds = metric_specs.metric_thresholds_from_metrics_specs(eval_config(defaults).metrics_specs, eval_config(defaults))
+    assert thresholds, "the task's default blessing bars reach TFMA"
+    assert isinstance(ec, tfma.EvalConfig)
