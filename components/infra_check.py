@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
-__all__ = ["Verdict", "check_model", "query_model"]
+__all__ = ["Verdict", "check_model", "discard_warm", "prewarm", "query_model"]
 
 RAW_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_examples"
@@ -62,22 +62,86 @@ def check_model(model_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, A
         rows_path, out_path = os.path.join(tmp, "rows.json"), os.path.join(tmp, "verdict.json")
         with open(rows_path, "w", encoding="utf-8") as fh:
             json.dump([dict(r) for r in rows], fh)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        cmd = [sys.executable, "-m", "components.infra_check", model_dir, "--rows", rows_path, "--out", out_path]
+        child = _take_warm() or _Child()
         try:
-            proc = subprocess.run(cmd, env=env, cwd=_PROJECT_ROOT, capture_output=True, text=True, timeout=timeout_s)
+            child.proc.communicate(json.dumps([model_dir, rows_path, out_path]) + "\n", timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            child.kill()
             return Verdict(False, f"the model at {model_dir} did not load and answer {len(rows)} rows within "
                                   f"{timeout_s:.0f} s; check that it loads with tf.saved_model.load")
+        except (BrokenPipeError, OSError):
+            child.proc.wait()
+        stderr = child.close()
         if os.path.exists(out_path):
             with open(out_path, encoding="utf-8") as fh:
                 return Verdict(**json.load(fh))
-        how = f"was killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exited with {proc.returncode}"
-        tail = " | ".join(line for line in proc.stderr.strip().splitlines()[-3:])
+        code = child.proc.returncode
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        tail = " | ".join(line for line in stderr.strip().splitlines()[-3:])
         return Verdict(False, f"the process loading {model_dir} {how} before answering"
                               + (f": {tail}" if tail else ""))
+
+
+class _Child:
+    """``python -m components.infra_check --wait``: imports TensorFlow, then checks the one model
+    named on its stdin and exits. Its stderr goes to a temporary file, for the verdict."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.stderr = tempfile.TemporaryFile(mode="w+", prefix="infra-check-stderr-")
+        self.proc = subprocess.Popen([sys.executable, "-m", "components.infra_check", "--wait"], env=env,
+                                     cwd=_PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self.stderr, text=True)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.close()
+
+    def close(self) -> str:
+        if self.stderr.closed:
+            return ""
+        self.stderr.seek(0)
+        text = self.stderr.read()
+        self.stderr.close()
+        return text
+
+
+_warm: _Child | None = None
+
+
+def prewarm() -> None:
+    """Start the checking process now, so it imports TensorFlow (about 8 s, on a core the
+    pipeline's single-worker Beam stages leave idle) while the pipeline runs; the next
+    ``check_model`` in this process uses it. Each child checks one model: isolation is kept."""
+    global _warm
+    if _warm is None or _warm.proc.poll() is not None:
+        _warm = _Child()
+
+
+def discard_warm() -> None:
+    """Stop an unused prewarmed process (the run ended before the Pusher)."""
+    global _warm
+    if _warm is not None:
+        if _warm.proc.poll() is None:
+            _warm.proc.terminate()
+            try:
+                _warm.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _warm.kill()
+        _warm.close()
+        _warm = None
+
+
+def _take_warm() -> _Child | None:
+    global _warm
+    child, _warm = _warm, None
+    if child is not None and child.proc.poll() is not None:  # died while waiting: start afresh
+        child.close()
+        return None
+    return child
 
 
 def _check_files(model_dir: str) -> Verdict | None:
@@ -186,10 +250,22 @@ def _single_input(fn: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m components.infra_check", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model_dir", help="SavedModel directory")
-    parser.add_argument("--rows", required=True, help="JSON file: a list of {column: value} rows")
+    parser.add_argument("model_dir", nargs="?", help="SavedModel directory")
+    parser.add_argument("--rows", help="JSON file: a list of {column: value} rows")
     parser.add_argument("--out", help="write the verdict here as JSON (default: print it)")
+    parser.add_argument("--wait", action="store_true",
+                        help="import TensorFlow first, then read one JSON line [model_dir, rows, out] from stdin")
     args = parser.parse_args(argv)
+    if args.wait:
+        import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+        import tensorflow  # noqa: F401  (the slow part, done before the request arrives)
+
+        line = sys.stdin.readline()
+        if not line.strip():
+            return 0  # discarded unused
+        args.model_dir, args.rows, args.out = json.loads(line)
+    elif not args.model_dir or not args.rows:
+        parser.error("model_dir and --rows are required (or --wait)")
     with open(args.rows, encoding="utf-8") as fh:
         rows = json.load(fh)
     verdict = query_model(args.model_dir, rows)

@@ -119,6 +119,9 @@ def eval_config(config: PipelineConfig) -> Any:
             preprocessing_function_names=[] if label_is_target else [TRANSFORM_SIGNATURE])],
         metrics_specs=specs,
         slicing_specs=slices,
+        # TFMA's default adds the model's compiled loss, which makes every metrics DoFn load the
+        # Keras model again (18 loads instead of 4 with a baseline): 26.5 s -> 10.9 s on 4k eval rows.
+        options=tfma.Options(include_default_metrics={"value": False}),
     )
 
 
@@ -256,6 +259,8 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=config.transform.preprocessing_fn or GENERIC_PREPROCESSING_FN,
+        # Pre- and post-transform statistics feed only the post-transform gate.
+        disable_statistics=not config.validation.post_transform,
         custom_config={**config.transform_spec(), "code_version": code_version(
             "components.transform", "components.spec", *_user_module(config.transform.preprocessing_fn))},
     )

@@ -41,6 +41,21 @@ def test_infra_check_rejects_broken_model_dirs(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- warm-up requests
 
 
+def test_a_prewarmed_checker_answers_once_and_an_unused_one_is_stopped(toy_models: dict[float, str]) -> None:
+    from components import infra_check
+
+    infra_check.prewarm()
+    warm = infra_check._warm
+    assert warm is not None
+    verdict = check_model(toy_models[1.0], ROWS, timeout_s=120)
+    assert verdict.ok, verdict.reason
+    assert warm.proc.returncode == 0 and infra_check._warm is None  # used once, then gone: one model per process
+    infra_check.prewarm()
+    unused = infra_check._warm
+    infra_check.discard_warm()
+    assert unused is not None and unused.proc.returncode is not None and infra_check._warm is None
+
+
 def test_warmup_requests_are_prediction_logs_the_model_answers(tmp_path: Path, toy_models: dict[float, str]) -> None:
     import tensorflow as tf
     from tensorflow_serving.apis import prediction_log_pb2

@@ -71,7 +71,8 @@ def test_missing_numeric_values_get_the_mean(out) -> None:
 def test_label_passes_through_and_drop_drops(tmp_path) -> None:
     res = transform({"num": {"transform": "minmax"}, "cat": {"transform": "hash", "hash_buckets": 7},
                      "ts": {"transform": "drop"}, "opt": {"transform": "log"}}, tmp_path)
-    assert set(res) == {"num", "cat", "opt", "y"}
+    assert set(res) == {"num", "cat", "opt", "opt__missing", "y"}  # an optional numeric gets an is-missing input
+    assert res["opt__missing"].ravel().tolist() == [0.0, 1.0, 0.0, 1.0]
     np.testing.assert_allclose(res["num"], [0, 1 / 3, 2 / 3, 1], rtol=1e-5)
     assert ((res["cat"] >= 0) & (res["cat"] < 7)).all() and res["cat"][0] == res["cat"][1]
     assert res["y"].tolist() == [1, 0, 1, 0]
