@@ -46,18 +46,6 @@ _TASK_METRICS: dict[tuple[str, str], tuple[str, str]] = {
 # Plot data for the evaluation report, by task.
 _PLOTS = {"binary": ["ConfusionMatrixPlot", "CalibrationPlot"], "multiclass": ["MultiClassConfusionMatrixPlot"],
           "regression": []}
-# How TFMA names them in its output (class name -> metric key).
-TFMA_METRIC_NAMES = {
-    "AUC": "auc", "AUCPrecisionRecall": "auc_precision_recall", "BinaryAccuracy": "binary_accuracy",
-    "Precision": "precision", "Recall": "recall", "Calibration": "calibration",
-    "ExampleCount": "example_count", "MeanLabel": "mean_label", "MeanPrediction": "mean_prediction",
-    "BinaryCrossEntropy": "binary_crossentropy", "SparseCategoricalAccuracy": "sparse_categorical_accuracy",
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy", "MeanAbsoluteError": "mean_absolute_error",
-    "MeanSquaredError": "mean_squared_error", "RootMeanSquaredError": "root_mean_squared_error",
-    "RSquared": "r_squared",
-}
-
-
 def tfma_metric(task: str, name: str) -> tuple[str, str]:
     """(class name, module) of one of our metric keys for ``task``."""
     return _TASK_METRICS.get((task, name)) or _TFMA_METRICS[name]

@@ -130,10 +130,8 @@ class LabelSection(_Strict):
 
     @property
     def class_names(self) -> list[str]:
-        """Label values as strings: the multiclass classes, or the binary ones (negative, positive)."""
-        if self.task == "multiclass":
-            return [str(c) for c in self.classes or []]
-        return ["0", "1"] if self.task == "binary" else []
+        """The multiclass classes as strings, in output order; [] for the other tasks."""
+        return [str(c) for c in self.classes or []]
 
 
 # Feature transforms: one class per `transform:` value; YAML may write `age: zscore` as shorthand.

@@ -28,9 +28,9 @@ from typing import Any
 
 from components.csv_cells import read_rows
 from pipelines.cli import main_guard
-from pipelines.config import default_thresholds, load_config
+from pipelines.config import TASKS, default_thresholds, load_config
 from pipelines.errors import ConfigError, PipelineError
-from pipelines.scaffold import TASKS, Choice, ColumnProfile, LabelChoice, ScaffoldError, choose_label, \
+from pipelines.scaffold import Choice, ColumnProfile, LabelChoice, ScaffoldError, choose_label, \
     choose_transform, profile
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -220,9 +220,7 @@ def _relative(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _write(path: str, text: str, force: bool) -> None:
-    if os.path.exists(path) and not force:
-        raise ScaffoldFailed(f"{path} exists; pass --force to overwrite it, or --out/--schema-out for new paths")
+def _write(path: str, text: str) -> None:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path + ".tmp", "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -253,8 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     schema = schema_text(args.name, header, profiles, args.label, label_choice, n)
     config = config_text(args.name, _relative(source), pattern, _relative(schema_path), args.label, label_choice,
                          choices, profiles, n)
-    _write(schema_path, schema, args.force)
-    _write(config_path, config, args.force)
+    _write(schema_path, schema)
+    _write(config_path, config)
     try:
         load_config(config_path, [])
     except ConfigError as exc:  # a scaffold bug, but say what to fix

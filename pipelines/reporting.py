@@ -17,7 +17,9 @@ def report_path(config: PipelineConfig, run_id: str | None, name: str) -> str:
 
 def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
     """Render the reports the run has material for; returns {name: path}."""
+    from pipelines.build import tfma_metric
     from pipelines.reports import load_statistics, render_evaluation_report, render_validation_report
+    from pipelines.reports.evaluation import metric_output_name
 
     info = {"pipeline": config.pipeline.name, "run": summary.run_id or "-", "status": summary.status,
             "data": config.data.source}
@@ -40,7 +42,10 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             report_path(config, summary.run_id, "evaluation"),
             title=f"{config.pipeline.name}: model evaluation",
             eval_result_uri=eval_uri,
-            thresholds=config.evaluation.thresholds,
+            # Under the names TFMA reports them by (accuracy is binary_accuracy or
+            # sparse_categorical_accuracy, r2 is r_squared), so each row finds its value and verdict.
+            thresholds={metric_output_name(tfma_metric(config.label.task, name)[0]): t
+                        for name, t in config.evaluation.thresholds.items()},
             blessed=summary.blessed,
             run_info=info,
         )

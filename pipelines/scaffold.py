@@ -27,7 +27,6 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _POSITIVE_WORDS = ("yes", "y", "true", "t", "1", "positive", "pos", "churn", "churned", "fraud", "click", "clicked",
                    "spam", "default", "defaulted", "bad", "success", "won", "win", "converted", "purchased")
-TASKS = ("binary", "multiclass", "regression")
 
 
 class ScaffoldError(ValueError):

@@ -22,7 +22,7 @@ from pipelines.reports._html import (
     write_atomic,
 )
 
-__all__ = ["load_evaluation", "render_evaluation_report"]
+__all__ = ["load_evaluation", "metric_output_name", "render_evaluation_report"]
 
 MAX_PLOTTED_SLICES = 12
 
@@ -40,7 +40,7 @@ def _metric_order(names: Iterable[str]) -> list[str]:
     return sorted(set(names), key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
 
 
-def _protoslice_name(slice_key: Any) -> str:
+def _proto_slice_name(slice_key: Any) -> str:
     pairs = []
     for key in slice_key.single_slice_keys:
         which = key.WhichOneof("kind")
@@ -54,7 +54,7 @@ def _snake(class_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", class_name).lower()
 
 
-def _metric_output_name(class_name: str, config: str | None) -> str:
+def metric_output_name(class_name: str, config: str | None = None) -> str:
     """The name TFMA writes a metric under (``BinaryAccuracy`` -> ``binary_accuracy``)."""
     try:
         import tensorflow_model_analysis as tfma
@@ -93,7 +93,7 @@ def _read_eval_config(uri: str) -> tuple[str | None, str | None, dict[str, dict[
     for spec in config.get("metricsSpecs", []):
         for metric in spec.get("metrics", []):
             if metric.get("threshold"):
-                name = _metric_output_name(metric.get("className", ""), metric.get("config"))
+                name = metric_output_name(metric.get("className", ""), metric.get("config"))
                 thresholds[name] = _threshold_row(metric["threshold"])
         for name, threshold in (spec.get("thresholds") or {}).items():
             thresholds[name] = _threshold_row(threshold)
@@ -183,8 +183,8 @@ def load_evaluation(eval_result_uri: str) -> dict[str, Any]:
         validation = tfma.load_validation_result(eval_result_uri)
         validation_ok = bool(validation.validation_ok)
         for per_slice in validation.metric_validations_per_slice:
-            slice_name = _protoslice_name(per_slice.slice_key)
-            failures += [_failure_message(f, slice_name) for f in per_slice.failures]
+            where = _proto_slice_name(per_slice.slice_key)
+            failures += [_failure_message(f, where) for f in per_slice.failures]
     return {
         "metrics": values.get("overall", {}),
         "slices": {k: v for k, v in values.items() if k != "overall"},

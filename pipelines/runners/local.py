@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
+from components import infra_check  # light: subprocess only, TensorFlow loads in its child
 from pipelines._logs import quiet_libraries, stderr_to
 from pipelines.config import PipelineConfig
 from pipelines.errors import DataValidationError, PipelineRunError
@@ -88,8 +89,6 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
     ingestion through the data gate only; the rest is reported as skipped.
     """
     started = time.monotonic()
-    from components import infra_check
-
     try:
         return _run(config, until, verbose, out, started)
     finally:
@@ -97,8 +96,6 @@ def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool
 
 
 def _run(config: PipelineConfig, until: str | None, verbose: bool, out: TextIO, started: float) -> RunRecord:
-    from components import infra_check
-
     quiet_libraries(verbose)
     log_dir = os.path.join(config.pipeline.root, "logs")
     os.makedirs(log_dir, exist_ok=True)
