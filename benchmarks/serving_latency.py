@@ -3,7 +3,7 @@
     python benchmarks/serving_latency.py [--model SAVED_MODEL_DIR] [--requests 300]
 
 Publishes the model to a temporary serving dir, starts the built-in server
-(``pipelines.server``) in its own process on 127.0.0.1, and sends ``:predict`` requests
+(``pipelines.serving``) in its own process on 127.0.0.1, and sends ``:predict`` requests
 one at a time over a keep-alive connection with 1 and 64 instances each. The floor calls
 the same ``serving_default`` signature in this process with ready-made tensors (no HTTP,
 no JSON). Prints a markdown table and writes ``benchmarks/results/serving_latency.{md,csv}``.
@@ -41,7 +41,7 @@ ROW = {
 }
 _SERVER = """
 import sys
-from pipelines.server import ModelRegistry, make_server
+from pipelines.serving import ModelRegistry, make_server
 registry = ModelRegistry(sys.argv[1], poll_seconds=60, log=lambda m: None)
 registry.poll_once()
 server = make_server(registry, "127.0.0.1", 0)

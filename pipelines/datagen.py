@@ -167,7 +167,7 @@ def read_csv_columns(path: str) -> dict[str, np.ndarray]:
 
 def oracle_auc(rows: int = 200_000, seed: int = 12345) -> float:
     """AUC of the true click probability: the best any model can do on this data."""
-    from pipelines._metrics import roc_auc
+    from pipelines.data.generators.oracle import roc_auc
 
     labels, scores = [], []
     for cols in generate_ad_click(rows, seed):
@@ -179,7 +179,7 @@ def oracle_auc(rows: int = 200_000, seed: int = 12345) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.datagen", description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", choices=["ad_click", "churn", "species", "prices"],
-                        help="ad_click, or a messy table per task (pipelines.datagen_tabular): churn (binary), "
+                        help="ad_click, or a messy table per task (pipelines.data.generators.tabular): churn (binary), "
                              "species (multiclass), prices (regression)")
     parser.add_argument("--rows", type=int, required=True, help="number of data rows")
     parser.add_argument("--out", required=True, help="output directory (created if missing)")
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=1, help="number of CSV files (default 1)")
     args = parser.parse_args(argv)
     if args.dataset != "ad_click":
-        from pipelines.datagen_tabular import write
+        from pipelines.data.generators.tabular import write
 
         path, oracle = write(args.dataset, args.out, args.rows, args.seed)
         print(f"wrote {args.rows} rows to {path} (the generating rule scores {oracle:.3f})")

@@ -1,7 +1,7 @@
 """Scaffold a pipeline from a CSV: ``python -m pipelines.init --data PATH --label COLUMN --name NAME``.
 
 Reads a sample of the CSV (a file, or the ``*.csv`` files of a directory), infers each
-column's type and transform and the label's task (``pipelines.scaffold``), and writes
+column's type and transform and the label's task (``pipelines.data.scaffold``), and writes
 
 - ``configs/NAME.yaml``: the pipeline config, each inferred choice explained in a comment;
 - ``schemas/NAME/schema.pbtxt``: the curated schema ExampleValidator checks new data against
@@ -30,7 +30,7 @@ from components.csv_cells import read_rows
 from pipelines.cli import main_guard
 from pipelines.config import TASKS, default_thresholds, load_config
 from pipelines.errors import ConfigError, PipelineError
-from pipelines.scaffold import Choice, ColumnProfile, LabelChoice, ScaffoldError, choose_label, \
+from pipelines.data.scaffold import Choice, ColumnProfile, LabelChoice, ScaffoldError, choose_label, \
     choose_transform, profile
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

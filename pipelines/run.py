@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fast_path and report_unchanged(config, args):
         return 0
 
-    from pipelines.preflight import PreflightError, preflight
+    from pipelines.data.preflight import PreflightError, preflight
 
     try:
         files = preflight(config)
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"input: {len(files)} file(s) checked", flush=True)
 
     from pipelines.runners.local import raise_if_failed, run_local
-    from pipelines.summary import collect, format_table
+    from pipelines.results.summary import collect, format_table
 
-    from pipelines.reporting import write_reports
+    from pipelines.results.reports.write import write_reports
 
     record = run_local(config, until=args.until, verbose=args.verbose)
     summary = collect(config, record)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         write_summary(args.summary, summary.to_json())
     raise_if_failed(record)
     if summary.status == "succeeded":
-        from pipelines.fastpath import record_success
+        from pipelines.results.records import record_success
 
         record_success(config, args.until, asdict(summary))
     return 0
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def report_unchanged(config, args: argparse.Namespace) -> bool:  # noqa: ANN001 - PipelineConfig
     """When nothing changed since the last successful run, report it without starting TFX."""
-    from pipelines.fastpath import cached_summary
-    from pipelines.summary import RunSummary, format_table
+    from pipelines.results.records import cached_summary
+    from pipelines.results.summary import RunSummary, format_table
 
     cached = cached_summary(config, args.until)
     if cached is None:
@@ -101,7 +101,7 @@ def report_unchanged(config, args: argparse.Namespace) -> bool:  # noqa: ANN001 
 def blocked_summary(config, exc):  # noqa: ANN001, ANN201 - (PipelineConfig, PreflightError) -> RunSummary
     """The summary of a run stopped before TFX started: every component skipped."""
     from pipelines.build import component_names
-    from pipelines.summary import RunSummary
+    from pipelines.results.summary import RunSummary
 
     return RunSummary(
         status="blocked", pipeline=config.pipeline.name, run_id=None, seconds=0.0, task=config.label.task,

@@ -17,11 +17,11 @@ import os
 import sys
 from typing import Any
 
-from pipelines._logs import quiet_libraries, stderr_to
+from pipelines.runners.logs import quiet_libraries, stderr_to
 from pipelines.cli import main_guard
 from pipelines.config import PipelineConfig, load_config
 from pipelines.errors import ConfigError
-from pipelines.sources import resolve, span_regex
+from pipelines.data.sources import resolve, span_regex
 
 
 def data_glob(config: PipelineConfig) -> str:
@@ -42,7 +42,7 @@ def _statistics(config: PipelineConfig) -> Any:
     import components  # noqa: F401 (TF_USE_LEGACY_KERAS)
     import tensorflow_data_validation as tfdv
 
-    from pipelines.preflight import preflight
+    from pipelines.data.preflight import preflight
 
     preflight(config)  # a malformed file gets the same clear message as in a run
     return tfdv.generate_statistics_from_csv(data_glob(config))

@@ -2,7 +2,7 @@
 
 With ``tensorflow_model_server`` on PATH this execs it on ``<push.serving_dir>/models.config``
 (REST on ``serving.port``, config re-read every ``serving.poll_seconds``). Otherwise, or with
-``--builtin``, it runs the built-in server (``pipelines.server``): TF Serving's REST API for
+``--builtin``, it runs the built-in server (``pipelines.serving``): TF Serving's REST API for
 every model under the serving dir, bound to ``serving.host`` (127.0.0.1 by default), loading
 new and rolled-back versions as they appear without dropping requests. Ctrl-C or SIGTERM stops it.
 """
@@ -56,7 +56,7 @@ def tf_serving_command(binary: str, config_path: str, port: int, poll_seconds: f
 def run_builtin(serving_dir: str, host: str, port: int, poll_seconds: float, model_name: str,
                 access_log: bool = False) -> int:
     """Load the served versions, then answer requests until SIGINT/SIGTERM."""
-    from pipelines.server import ModelRegistry, make_server
+    from pipelines.serving import ModelRegistry, make_server
 
     registry = ModelRegistry(serving_dir, poll_seconds)
     registry.poll_once()

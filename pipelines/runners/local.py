@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from components import infra_check  # light: subprocess only, TensorFlow loads in its child
-from pipelines._logs import quiet_libraries, stderr_to
+from pipelines.runners.logs import quiet_libraries, stderr_to
 from pipelines.config import PipelineConfig
 from pipelines.errors import DataValidationError, PipelineRunError
 
@@ -103,7 +103,7 @@ def _run(config: PipelineConfig, until: str | None, verbose: bool, out: TextIO, 
 
     import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
     from absl import logging as absl_logging
-    from pipelines._tfx import tfx
+    from pipelines.build.tfx_api import tfx
 
     from pipelines.build import build_pipeline, component_names, stage_schema
 

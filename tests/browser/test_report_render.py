@@ -140,7 +140,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     import tensorflow_data_validation as tfdv
 
     from pipelines.datagen import write_ad_click
-    from pipelines.reports import anomalies_from_proto, render_validation_report
+    from pipelines.results.reports import anomalies_from_proto, render_validation_report
 
     tmp = tmp_path_factory.mktemp("browser_report")
     good = write_ad_click(str(tmp / "good"), 300, seed=1)[0]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines._metrics import roc_auc
+from pipelines.data.generators.oracle import roc_auc
 from pipelines.datagen import COLUMNS, LABEL, read_csv_columns
 from tests.e2e.conftest import AUC_BAR, COMPONENTS, HOLDOUT_ROWS, TRAIN_ROWS, Project, statuses
 

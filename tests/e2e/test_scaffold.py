@@ -1,6 +1,6 @@
 """From a CSV the framework has never seen to a pushed, blessed model with two commands, per task.
 
-For each messy table of ``pipelines.datagen_tabular`` (a BOM, NA tokens, an integer
+For each messy table of ``pipelines.data.generators.tabular`` (a BOM, NA tokens, an integer
 column with missing values, quoted commas/quotes/newlines, an id and a constant
 column): ``pipelines.init`` writes the config and schema, ``pipelines.run`` runs them
 unedited. One run per task for the whole session; the tests only inspect its outputs.
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines.datagen_tabular import TABLES, write
+from pipelines.data.generators.tabular import TABLES, write
 from tests.serving.conftest import call
 from tests.serving.test_serve_cli import read_line
 
@@ -126,7 +126,7 @@ def _holdout_inputs(path: Path, signature: Any) -> tuple[dict[str, Any], list[st
 def test_served_model_scores_raw_rows_with_missing_values(scaffolded: Scaffolded) -> None:
     import tensorflow as tf
 
-    from pipelines._metrics import roc_auc
+    from pipelines.data.generators.oracle import roc_auc
 
     model = tf.saved_model.load(scaffolded.summary["pushed"]["path"])
     signature = model.signatures["serving_default"]

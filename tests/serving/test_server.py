@@ -22,7 +22,7 @@ V1, V2 = 1_000, 2_000
 
 class Server:
     def __init__(self, serving_dir: Path, poll_seconds: float = 0.2) -> None:
-        from pipelines.server import ModelRegistry, make_server
+        from pipelines.serving import ModelRegistry, make_server
 
         self.serving_dir = serving_dir
         self.logs: list[str] = []

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.server.codec import ApiError, InputSpec, format_classify, format_predict, format_regress, parse_json, \
+from pipelines.serving.codec import ApiError, InputSpec, format_classify, format_predict, format_regress, parse_json, \
     parse_predict
 
 SPECS = {"age": InputSpec("int64", (None,)), "income": InputSpec("float32", (None,)), "city": InputSpec("string", (None,))}

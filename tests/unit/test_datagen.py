@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines._metrics import roc_auc
+from pipelines.data.generators.oracle import roc_auc
 from pipelines.datagen import COLUMNS, LABEL, generate_ad_click, oracle_auc, read_csv_columns, write_ad_click
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pipelines.config import load_config
-from pipelines.fastpath import cached_summary, record_success
+from pipelines.results.records import cached_summary, record_success
 from tests.unit.test_config import project  # noqa: F401 - the fixture
 
 SUMMARY = {"status": "succeeded", "pipeline": "ad_click", "run_id": "r1", "seconds": 9.0,

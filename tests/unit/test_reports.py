@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
-from pipelines.reports import (
+from pipelines.results.reports import (
     anomalies_from_proto, drift_from_anomalies, load_anomalies, load_statistics, render_evaluation_report,
     render_validation_report,
 )
-from pipelines.reports import _html
-from pipelines.reports import evaluation as evaluation_mod
+from pipelines.results.reports import _html
+from pipelines.results.reports import evaluation as evaluation_mod
 
 REPO = Path(__file__).resolve().parents[2]
 EVIL = '<script>alert("x")</script>'

@@ -1,4 +1,4 @@
-"""Type, transform and task inference (pipelines.scaffold) and the init CLI, on tricky columns."""
+"""Type, transform and task inference (pipelines.data.scaffold) and the init CLI, on tricky columns."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from components.csv_cells import cell_kind, is_missing, read_rows
 from pipelines.config import load_config
-from pipelines.scaffold import ColumnProfile, ScaffoldError, choose_label, choose_transform
+from pipelines.data.scaffold import ColumnProfile, ScaffoldError, choose_label, choose_transform
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -122,7 +122,7 @@ def _init(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_init_writes_a_config_that_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines.datagen_tabular import write
+    from pipelines.data.generators.tabular import write
 
     monkeypatch.chdir(tmp_path)  # the config's relative paths resolve against the working directory
     write("species", str(tmp_path / "data"), 300, seed=1)
@@ -147,7 +147,7 @@ def test_init_names_a_missing_label_column(tmp_path: Path) -> None:
 
 def test_config_check_catches_string_labels_without_positive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A binary config over Yes/No labels without label.positive fails at load, naming the key and the values."""
-    from pipelines.datagen_tabular import write
+    from pipelines.data.generators.tabular import write
     from pipelines.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from components.gate import Finding, decide, fix_for, merge_splits
-from pipelines.preflight import check_file, first_bad_byte
-from pipelines.sources import resolve
+from pipelines.data.preflight import check_file, first_bad_byte
+from pipelines.data.sources import resolve
 
 COLS = ["a", "b", "y"]
 

@@ -21,9 +21,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from pipelines.server import codec
-from pipelines.server.codec import ApiError
-from pipelines.server.registry import LoadedVersion, ModelRegistry, Signature
+from pipelines.serving import codec
+from pipelines.serving.codec import ApiError
+from pipelines.serving.registry import LoadedVersion, ModelRegistry, Signature
 
 __all__ = ["RestServer", "handle", "make_server"]
 

@@ -18,8 +18,8 @@ def report_path(config: PipelineConfig, run_id: str | None, name: str) -> str:
 def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
     """Render the reports the run has material for; returns {name: path}."""
     from pipelines.build import tfma_metric
-    from pipelines.reports import load_statistics, render_evaluation_report, render_validation_report
-    from pipelines.reports.evaluation import metric_output_name
+    from pipelines.results.reports import load_statistics, render_evaluation_report, render_validation_report
+    from pipelines.results.reports.evaluation import metric_output_name
 
     info = {"pipeline": config.pipeline.name, "run": summary.run_id or "-", "status": summary.status,
             "data": config.data.source}

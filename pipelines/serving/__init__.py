@@ -1,9 +1,9 @@
 """A built-in model server with TensorFlow Serving's REST API, for machines without TF Serving.
 
-- ``pipelines.server.registry``: the loaded versions, kept in step with ``<serving_dir>`` and
+- ``pipelines.serving.registry``: the loaded versions, kept in step with ``<serving_dir>`` and
   its ``models.config`` by polling (new versions load fully before they are swapped in).
-- ``pipelines.server.codec``: TF Serving's request/response JSON and error messages.
-- ``pipelines.server.rest``: the HTTP endpoints over ``http.server``.
+- ``pipelines.serving.codec``: TF Serving's request/response JSON and error messages.
+- ``pipelines.serving.rest``: the HTTP endpoints over ``http.server``.
 
 Example:
     >>> registry = ModelRegistry("serving", poll_seconds=2)
@@ -14,8 +14,8 @@ Example:
 Imports TensorFlow only when a model is loaded.
 """
 
-from pipelines.server.codec import ApiError
-from pipelines.server.registry import LoadedVersion, ModelRegistry
-from pipelines.server.rest import RestServer, handle, make_server
+from pipelines.serving.codec import ApiError
+from pipelines.serving.registry import LoadedVersion, ModelRegistry
+from pipelines.serving.rest import RestServer, handle, make_server
 
 __all__ = ["ApiError", "LoadedVersion", "ModelRegistry", "RestServer", "handle", "make_server"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from components import serving_layout
-from pipelines.server.codec import ApiError, InputSpec
+from pipelines.serving.codec import ApiError, InputSpec
 
 __all__ = ["LoadedVersion", "ModelRegistry", "Signature"]
 

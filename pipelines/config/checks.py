@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipelines.config import PipelineConfig
+    from pipelines.config.models import PipelineConfig
 
 
 Problem = tuple[str, str]
 
 
 def _csv_files(cfg: PipelineConfig) -> list[str]:
-    from pipelines.sources import resolve
+    from pipelines.data.sources import resolve
 
     return resolve(cfg.data.source, cfg.data.pattern, cfg.data.rolling_spans).files
 
@@ -194,7 +194,7 @@ def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
 
 
 def check_metrics_fit_task(cfg: PipelineConfig) -> list[Problem]:
-    from pipelines.config import TASK_METRICS
+    from pipelines.config.models import TASK_METRICS
 
     task = cfg.label.task
     allowed = TASK_METRICS[task][1]

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from pipelines.reports._html import (
+from pipelines.results.reports._html import (
     DASH, Html, badge, fmt_num, fmt_pct, join, key_values, page, section, svg_bars, svg_histogram, table, tag,
     write_atomic,
 )

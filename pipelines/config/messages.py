@@ -31,7 +31,7 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], Any]:
     Returns the user-facing key path (union tags removed, aliases applied) and the
     type found at the end, so unknown keys can be compared with the allowed ones.
     """
-    from pipelines.config import PipelineConfig
+    from pipelines.config.models import PipelineConfig
 
     tp: Any = PipelineConfig
     shown: list[str] = []
@@ -100,7 +100,7 @@ def describe_error(err: dict[str, Any], file: str, lines: dict[tuple[Any, ...], 
     key = ".".join(path) or "(top level)"
     if kind == "missing":
         return locate(file, lines, overridden, key) + "required key is missing"
-    from pipelines.config import TRANSFORMS
+    from pipelines.config.models import TRANSFORMS
 
     if kind == "union_tag_invalid":
         return locate(file, lines, overridden, key + ".transform") + (

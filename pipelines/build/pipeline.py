@@ -189,7 +189,7 @@ def gate_policy(config: PipelineConfig, gate: str) -> str:
 
 def build_components(config: PipelineConfig, until: str | None = None) -> list[Any]:
     """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
-    from pipelines._tfx import tfx
+    from pipelines.build.tfx_api import tfx
 
     from tfx.components.example_gen.component import FileBasedExampleGen
     from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
@@ -305,7 +305,7 @@ def _user_module(function_path: str | None) -> list[str]:
 
 def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
     """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``)."""
-    from pipelines._tfx import tfx
+    from pipelines.build.tfx_api import tfx
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,

@@ -2,7 +2,7 @@
 
 Give it the Evaluator's output folder (``eval_result_uri``; read with
 ``tensorflow_model_analysis.load_eval_result``) or the numbers themselves, as
-``pipelines.summary.RunSummary`` holds them. Explicit arguments win over what is read
+``pipelines.results.summary.RunSummary`` holds them. Explicit arguments win over what is read
 from the folder. Plot data TFMA wrote (``CalibrationPlot``, ``ConfusionMatrixPlot``)
 is drawn as inline SVG: ROC and precision-recall curves and a reliability diagram.
 """
@@ -17,7 +17,7 @@ import re
 from typing import Any, Iterable, Mapping, Sequence
 
 from components.evaluation_results import metrics_by_slice, number, slice_name, split_diffs
-from pipelines.reports._html import (
+from pipelines.results.reports._html import (
     DASH, Html, badge, esc, fmt_diff, fmt_metric, join, key_values, page, section, svg_xy, table, tag,
     write_atomic,
 )

@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 
 from pipelines.config import PipelineConfig
-from pipelines.config_checks import schema_feature_names
+from pipelines.config.checks import schema_feature_names
 from pipelines.errors import DataValidationError
-from pipelines.sources import resolve
+from pipelines.data.sources import resolve
 
 MAX_EXAMPLES = 5  # bad rows quoted per file
 

@@ -6,17 +6,17 @@ it). Files are written atomically. TensorFlow Model Analysis is imported only to
 an Evaluator folder; the validation report needs only ``tensorflow_metadata`` protos.
 
 Example:
-    >>> from pipelines.reports import load_anomalies, load_statistics, render_validation_report
+    >>> from pipelines.results.reports import load_anomalies, load_statistics, render_validation_report
     >>> render_validation_report("runs/ad_click/reports/validation.html", title="ad_click: data",
     ...     statistics=load_statistics(".../StatisticsGen/statistics/3"),
     ...     anomalies=load_anomalies(".../ExampleValidator/anomalies/5"))
-    >>> from pipelines.reports import render_evaluation_report
+    >>> from pipelines.results.reports import render_evaluation_report
     >>> render_evaluation_report("runs/ad_click/reports/evaluation.html", title="ad_click: model",
     ...     eval_result_uri=".../Evaluator/evaluation/26", blessed=True)
 """
 
-from pipelines.reports.evaluation import load_evaluation, render_evaluation_report
-from pipelines.reports.validation import (
+from pipelines.results.reports.evaluation import load_evaluation, render_evaluation_report
+from pipelines.results.reports.validation import (
     anomalies_from_proto, drift_from_anomalies, load_anomalies, load_statistics, render_validation_report,
 )
 

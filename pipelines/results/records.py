@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.config import PipelineConfig
-from pipelines.sources import resolve
+from pipelines.data.sources import resolve
 
 STATE_FILE = "last_success.json"
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def _code_files(config: PipelineConfig) -> list[Path]:
-    files = sorted((_REPO / "components").glob("*.py")) + [_REPO / "pipelines" / "build.py"]
+    files = sorted((_REPO / "components").glob("*.py")) + sorted((_REPO / "pipelines" / "build").glob("*.py"))
     for fn in (config.transform.preprocessing_fn, config.trainer.run_fn):
         if fn:
             import importlib.util
