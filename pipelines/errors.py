@@ -1,15 +1,33 @@
-"""The user-facing error tree.
+"""The user-facing error tree: every error the CLI reports without a traceback.
 
-    PipelineError                     anything the CLI reports without a traceback
-    ├── ConfigError (ValueError)      a config file or --set override is wrong       exit 2
-    ├── DataValidationError           the data was stopped at the validation gate    exit 3
-    ├── PipelineRunError              a component failed while running                exit 1
-    └── ServingError                  push/serve: no such version, nothing to serve   exit 1
+    PipelineError                         anything the CLI reports as `error: ...`          exit 1
+    ├── ConfigError (ValueError)          a config file, a key in it or a --set is wrong    exit 2
+    │   └── ScaffoldError                 `pipelines.init` cannot scaffold this CSV as asked exit 2
+    ├── DataValidationError               the data was stopped; nothing trained or pushed   exit 3
+    │   ├── PreflightError                an input file cannot be read as this CSV          exit 3
+    │   └── DataBlockedError              the validation gate's verdict blocked the data    exit 3
+    ├── PipelineRunError                  a component failed while running                  exit 1
+    └── ServingError                      push/serve: no such version, nothing to serve     exit 1
 
-Only the CLI catches these (``pipelines.cli.main_guard``) and maps them to exit codes.
+Raised inside components and never reaching the CLI as such: ``components.gate.DataBlocked``
+(stops the TFX run; the CLI reads the gate's verdict artifact and raises
+``DataBlockedError``) and ``components.serving_layout.LayoutError`` (wrapped as
+``ServingError``, cause kept). Only the CLI (``pipelines.cli.main_guard``) catches these and
+maps them to exit codes; everything else keeps its cause with ``raise ... from exc``.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DataBlockedError",
+    "DataValidationError",
+    "PipelineError",
+    "PipelineRunError",
+    "PreflightError",
+    "ScaffoldError",
+    "ServingError",
+]
 
 
 class PipelineError(Exception):
@@ -49,10 +67,32 @@ class ConfigError(PipelineError, ValueError):
         return "\n".join(lines)
 
 
+class ScaffoldError(ConfigError):
+    """``pipelines.init`` cannot turn this CSV into a pipeline as asked; the message says what to do."""
+
+
 class DataValidationError(PipelineError):
     """Data did not pass validation; nothing was trained or pushed."""
 
     exit_code = 3
+
+
+class PreflightError(DataValidationError):
+    """An input file cannot be read as this pipeline's CSV (checked before TFX starts).
+
+    ``problems`` holds one ``pipelines.data.preflight.Problem`` per file and kind.
+    """
+
+    def __init__(self, problems: list, *, hint: str | None = None) -> None:  # noqa: ANN001 - list[Problem]
+        self.problems = list(problems)
+        lines = [f"the input data cannot be read as this pipeline's CSV ({len(self.problems)} problems):"]
+        for p in self.problems:
+            lines.append(f"  - {p.file}: {p.description}\n    fix: {p.fix}")
+        super().__init__("\n".join(lines), hint=hint)
+
+
+class DataBlockedError(DataValidationError):
+    """The validation gate's verdict artifact says the data has blocking anomalies."""
 
 
 class PipelineRunError(PipelineError):

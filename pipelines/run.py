@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fast_path and report_unchanged(config, args):
         return 0
 
-    from pipelines.data.preflight import PreflightError, preflight
+    from pipelines.data.preflight import preflight
+    from pipelines.errors import PreflightError
 
     try:
         files = preflight(config)

@@ -12,19 +12,15 @@ import re
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from pipelines.config.base import Strict as _Strict
+from pipelines.config.base import abspath as _abspath
+from pipelines.config.evaluation import (  # noqa: F401 - re-exported
+    METRICS, TASK_METRICS, ChangeThreshold, EvaluationSection, MetricName, Threshold, default_thresholds,
+)
+from pipelines.config.features import TRANSFORMS, Feature  # noqa: F401 - re-exported
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _abspath(value: str | None) -> str | None:
-    """Local paths become absolute (TFX needs absolute URIs); ``gs://`` stays as is."""
-    if value is None or "://" in value:
-        return value
-    return os.path.abspath(os.path.expanduser(value))
 
 
 class PipelineSection(_Strict):
@@ -117,72 +113,6 @@ class LabelSection(_Strict):
         return [str(c) for c in self.classes or []]
 
 
-# Feature transforms: one class per `transform:` value; YAML may write `age: zscore` as shorthand.
-class _Feature(_Strict):
-    pass
-
-
-class ZScore(_Feature):
-    transform: Literal["zscore"]
-
-
-class MinMax(_Feature):
-    transform: Literal["minmax"]
-
-
-class Log(_Feature):
-    """log1p, then z-score: for heavy right tails."""
-
-    transform: Literal["log"]
-
-
-class Passthrough(_Feature):
-    transform: Literal["passthrough"]
-
-
-class Bucketize(_Feature):
-    transform: Literal["bucketize"]
-    num_buckets: int = Field(10, ge=2, description="Quantile buckets.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Vocabulary(_Feature):
-    transform: Literal["vocabulary"]
-    top_k: int | None = Field(None, ge=1, description="Keep the k most frequent values; default all.")
-    oov_buckets: int = Field(1, ge=1, description="Buckets for values not in the vocabulary.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Hash(_Feature):
-    transform: Literal["hash"]
-    hash_buckets: int = Field(ge=2, description="Number of hash buckets.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-TimestampPart = Literal["hour", "day_of_week", "month"]
-
-
-class Timestamp(_Feature):
-    """A 'YYYY-MM-DD HH:MM:SS' string split into categorical calendar parts."""
-
-    transform: Literal["timestamp"]
-    parts: list[TimestampPart] = Field(default_factory=lambda: ["hour", "day_of_week", "month"], min_length=1)
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Drop(_Feature):
-    """Read from the CSV and accepted at serving, but not used by the model."""
-
-    transform: Literal["drop"]
-
-
-Feature = Annotated[
-    Union[ZScore, MinMax, Log, Passthrough, Bucketize, Vocabulary, Hash, Timestamp, Drop],
-    Field(discriminator="transform"),
-]
-TRANSFORMS = ("zscore", "minmax", "log", "passthrough", "bucketize", "vocabulary", "hash", "timestamp", "drop")
-
-
 class ModelSection(_Strict):
     type: Literal["dnn", "wide_and_deep"] = Field("dnn", description="dnn, or wide_and_deep (linear part on categoricals).")
     hidden_units: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [64, 32], min_length=1)
@@ -219,70 +149,6 @@ def _check_function_path(v: str | None) -> str | None:
     if v is not None and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", v):
         raise ValueError("must be a dotted path 'package.module.function', importable from the project root")
     return v
-
-
-class ChangeThreshold(_Strict):
-    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
-    absolute: float | None = Field(None, description="Allowed change vs the baseline, e.g. -0.01 (may drop by 0.01).")
-    relative: float | None = Field(None, description="Allowed relative change vs the baseline.")
-
-    @model_validator(mode="after")
-    def _one_bound(self) -> ChangeThreshold:
-        if self.absolute is None and self.relative is None:
-            raise ValueError("set 'absolute' or 'relative' (or both)")
-        return self
-
-
-class Threshold(_Strict):
-    lower_bound: float | None = Field(None, description="Absolute bar the candidate must reach.")
-    upper_bound: float | None = Field(None, description="Absolute ceiling the candidate must stay under.")
-    change: ChangeThreshold | None = Field(None, description="Comparison against the latest blessed model.")
-
-    @model_validator(mode="after")
-    def _something(self) -> Threshold:
-        if self.lower_bound is None and self.upper_bound is None and self.change is None:
-            raise ValueError("set lower_bound, upper_bound or change")
-        return self
-
-
-MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss",
-                     "mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"]
-METRICS: tuple[str, ...] = typing.get_args(MetricName)
-# Which metrics make sense for which task; the first list of each is the default.
-TASK_METRICS: dict[str, tuple[list[str], set[str]]] = {
-    "binary": (["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
-               {"auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss", "example_count",
-                "mean_label", "mean_prediction"}),
-    "multiclass": (["accuracy", "precision", "recall", "log_loss", "example_count"],
-                   {"accuracy", "precision", "recall", "log_loss", "example_count"}),
-    "regression": (["mae", "rmse", "r2", "example_count"],
-                   {"mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"}),
-}
-
-
-def default_thresholds(task: str, n_classes: int = 2) -> dict[str, Threshold]:
-    """Blessing bars when the config sets none: beat a trivial model, and do not lose to the served one."""
-    if task == "multiclass":
-        # Better than guessing uniformly by 5 points; at most 1 point of accuracy lost vs the baseline.
-        return {"accuracy": Threshold(lower_bound=round(1.0 / n_classes + 0.05, 4),
-                                      change=ChangeThreshold(absolute=-0.01))}
-    if task == "regression":
-        # Better than predicting the mean (R² > 0); MAE at most 2% worse than the baseline's.
-        return {"r2": Threshold(lower_bound=0.0),
-                "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02))}
-    return {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))}
-
-
-class EvaluationSection(_Strict):
-    metrics: list[MetricName] = Field(
-        default_factory=list, description="Default by task: binary auc, accuracy, precision, recall, calibration; "
-        "multiclass accuracy, per-class precision and recall, log_loss; regression mae, rmse, r2.")
-    slices: list[Union[str, list[str]]] = Field(
-        default_factory=list, description="Feature slices (a name, or a list for a cross); overall is always computed."
-    )
-    thresholds: dict[MetricName, Threshold] | None = Field(
-        None, description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
-        "{} blesses every model.")
 
 
 class BeamSection(_Strict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pipelines.config import PipelineConfig
 from pipelines.config.checks import schema_feature_names
-from pipelines.errors import DataValidationError
+from pipelines.errors import PreflightError
 from pipelines.data.sources import resolve
 
 MAX_EXAMPLES = 5  # bad rows quoted per file
@@ -34,15 +34,6 @@ class Problem:
         return {"split": "input", "feature": self.feature, "kind": self.kind, "severity": "ERROR",
                 "description": f"{self.file}: {self.description}", "fix": self.fix, "blocking": True,
                 "allowed": False}
-
-
-class PreflightError(DataValidationError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = [f"the input data cannot be read as this pipeline's CSV ({len(problems)} problems):"]
-        for p in problems:
-            lines.append(f"  - {p.file}: {p.description}\n    fix: {p.fix}")
-        super().__init__("\n".join(lines))
 
 
 def expected_columns(config: PipelineConfig) -> tuple[list[str], str]:

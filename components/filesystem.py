@@ -1,0 +1,233 @@
+"""The one filesystem seam: every read, list, write and delete of a path that may be remote.
+
+Local paths use the standard library (no import cost); a path with a scheme (``gs://...``)
+goes through TFX's ``fileio`` registry, which TFX's own components use, imported only then.
+Code above this module never branches on the scheme.
+
+Writes are atomic: :func:`write_bytes` / :func:`write_text` write a uniquely named temporary
+file in the target's directory, flush and fsync it, then rename it over the target, so a
+reader sees the old content or the new, never half of it, and concurrent writers never share
+a temporary name.
+
+Example:
+    >>> from components import filesystem as fs
+    >>> fs.write_text("runs/x/summary.json", "{}")
+    >>> fs.read_text("runs/x/summary.json")
+    '{}'
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob as _glob
+import os
+import shutil
+import tempfile
+import uuid
+from typing import IO, Any
+
+__all__ = [
+    "copy",
+    "exists",
+    "glob",
+    "isdir",
+    "isfile",
+    "is_remote",
+    "join",
+    "listdir",
+    "makedirs",
+    "mtime_ns",
+    "open_file",
+    "read_bytes",
+    "read_text",
+    "remove",
+    "rename",
+    "rmtree",
+    "size",
+    "walk_files",
+    "write_bytes",
+    "write_text",
+]
+
+
+def is_remote(path: str) -> bool:
+    """True for ``scheme://...`` paths (``gs://``); False for local paths."""
+    return "://" in str(path)
+
+
+def _remote() -> Any:
+    from tfx.dsl.io import fileio  # TFX's scheme registry (gs:// through TensorFlow's filesystems)
+
+    return fileio
+
+
+def join(path: str, *parts: str) -> str:
+    """``os.path.join`` for local paths, ``/`` for remote ones."""
+    if is_remote(path):
+        return "/".join([str(path).rstrip("/"), *(p.strip("/") for p in parts)])
+    return os.path.join(path, *parts)
+
+
+def exists(path: str) -> bool:
+    return _remote().exists(path) if is_remote(path) else os.path.exists(path)
+
+
+def isdir(path: str) -> bool:
+    return _remote().isdir(path) if is_remote(path) else os.path.isdir(path)
+
+
+def isfile(path: str) -> bool:
+    if is_remote(path):
+        return _remote().exists(path) and not _remote().isdir(path)
+    return os.path.isfile(path)
+
+
+def listdir(path: str) -> list[str]:
+    """Entry names (not paths) in ``path``, sorted."""
+    if is_remote(path):
+        return sorted(name.rstrip("/") for name in _remote().listdir(path))
+    return sorted(os.listdir(path))
+
+
+def glob(pattern: str) -> list[str]:
+    """Paths matching a glob pattern (``*`` and ``?`` stay within one folder), sorted."""
+    if is_remote(pattern):
+        return sorted(_remote().glob(pattern))
+    return sorted(_glob.glob(pattern))
+
+
+def walk_files(root: str, pattern: str = "*") -> list[str]:
+    """Every file under ``root`` (recursively) whose name matches ``pattern``, sorted."""
+    found: list[str] = []
+    if is_remote(root):
+        for folder, _, files in _remote().walk(root):
+            found += [join(folder, f) for f in files if fnmatch.fnmatch(f, pattern)]
+        return sorted(found)
+    for folder, _, files in os.walk(root):
+        found += [os.path.join(folder, f) for f in files if fnmatch.fnmatch(f, pattern)]
+    return sorted(found)
+
+
+def size(path: str) -> int:
+    return _remote().stat(path).length if is_remote(path) else os.path.getsize(path)
+
+
+def mtime_ns(path: str) -> int:
+    """Modification time in nanoseconds (what CsvExampleGen's input fingerprint uses)."""
+    return int(_remote().stat(path).mtime_nsec) if is_remote(path) else os.stat(path).st_mtime_ns
+
+
+def makedirs(path: str) -> None:
+    """Create ``path`` and its parents; no error when it exists."""
+    if is_remote(path):
+        _remote().makedirs(path)
+    else:
+        os.makedirs(path, exist_ok=True)
+
+
+def open_file(path: str, mode: str = "r", encoding: str | None = "utf-8", newline: str | None = None) -> IO[Any]:
+    """Open for reading (``r``/``rb``) or appending (``a``/``ab``, local only); writes go through
+    :func:`write_bytes`/:func:`write_text`, which are atomic."""
+    if any(m in mode for m in "wx+"):
+        raise ValueError(f"open_file({path!r}, {mode!r}): write through write_text/write_bytes, which are atomic")
+    if is_remote(path):
+        if "a" in mode:
+            raise ValueError(f"{path}: appending is not supported on remote storage")
+        handle = _remote().open(path, "rb")
+        if "b" in mode:
+            return handle
+        import io
+
+        return io.TextIOWrapper(handle, encoding=encoding or "utf-8", newline=newline)
+    if "b" in mode:
+        return open(path, mode)  # noqa: SIM115 - returned to the caller
+    return open(path, mode, encoding=encoding, newline=newline)  # noqa: SIM115
+
+
+def read_bytes(path: str) -> bytes:
+    with open_file(path, "rb") as fh:
+        return fh.read()
+
+
+def read_text(path: str, encoding: str = "utf-8") -> str:
+    return read_bytes(path).decode(encoding)
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (parents created)."""
+    path = str(path)
+    if is_remote(path):
+        fileio = _remote()
+        parent = path.rsplit("/", 1)[0]
+        fileio.makedirs(parent)
+        tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+        with fileio.open(tmp, "wb") as fh:
+            fh.write(data)
+        fileio.rename(tmp, path, overwrite=True)
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically (parents created)."""
+    write_bytes(path, text.encode(encoding))
+
+
+def copy(src: str, dst: str) -> None:
+    """Copy one file; the destination appears whole or not at all."""
+    if is_remote(src) or is_remote(dst):
+        write_bytes(dst, read_bytes(src))
+        return
+    parent = os.path.dirname(os.path.abspath(dst))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(dst)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def rename(src: str, dst: str, overwrite: bool = False) -> None:
+    """Rename a file or directory (atomic on one local filesystem)."""
+    if is_remote(src) or is_remote(dst):
+        _remote().rename(src, dst, overwrite=overwrite)
+    elif overwrite:
+        os.replace(src, dst)
+    else:
+        if os.path.exists(dst):
+            raise FileExistsError(dst)
+        os.rename(src, dst)
+
+
+def remove(path: str) -> None:
+    """Delete one file; no error when it is already gone."""
+    try:
+        _remote().remove(path) if is_remote(path) else os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def rmtree(path: str) -> None:
+    """Delete a directory tree; no error when it is already gone."""
+    if is_remote(path):
+        if _remote().exists(path):
+            _remote().rmtree(path)
+    else:
+        shutil.rmtree(path, ignore_errors=False) if os.path.exists(path) else None

@@ -1,0 +1,73 @@
+"""The ``evaluation`` section: metrics per task, slices and blessing thresholds."""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, model_validator
+
+from pipelines.config.base import Strict as _Strict
+
+class ChangeThreshold(_Strict):
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
+    absolute: float | None = Field(None, description="Allowed change vs the baseline, e.g. -0.01 (may drop by 0.01).")
+    relative: float | None = Field(None, description="Allowed relative change vs the baseline.")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ChangeThreshold:
+        if self.absolute is None and self.relative is None:
+            raise ValueError("set 'absolute' or 'relative' (or both)")
+        return self
+
+
+class Threshold(_Strict):
+    lower_bound: float | None = Field(None, description="Absolute bar the candidate must reach.")
+    upper_bound: float | None = Field(None, description="Absolute ceiling the candidate must stay under.")
+    change: ChangeThreshold | None = Field(None, description="Comparison against the latest blessed model.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Threshold:
+        if self.lower_bound is None and self.upper_bound is None and self.change is None:
+            raise ValueError("set lower_bound, upper_bound or change")
+        return self
+
+
+MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss",
+                     "mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"]
+METRICS: tuple[str, ...] = typing.get_args(MetricName)
+# Which metrics make sense for which task; the first list of each is the default.
+TASK_METRICS: dict[str, tuple[list[str], set[str]]] = {
+    "binary": (["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
+               {"auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss", "example_count",
+                "mean_label", "mean_prediction"}),
+    "multiclass": (["accuracy", "precision", "recall", "log_loss", "example_count"],
+                   {"accuracy", "precision", "recall", "log_loss", "example_count"}),
+    "regression": (["mae", "rmse", "r2", "example_count"],
+                   {"mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"}),
+}
+
+
+def default_thresholds(task: str, n_classes: int = 2) -> dict[str, Threshold]:
+    """Blessing bars when the config sets none: beat a trivial model, and do not lose to the served one."""
+    if task == "multiclass":
+        # Better than guessing uniformly by 5 points; at most 1 point of accuracy lost vs the baseline.
+        return {"accuracy": Threshold(lower_bound=round(1.0 / n_classes + 0.05, 4),
+                                      change=ChangeThreshold(absolute=-0.01))}
+    if task == "regression":
+        # Better than predicting the mean (R² > 0); MAE at most 2% worse than the baseline's.
+        return {"r2": Threshold(lower_bound=0.0),
+                "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02))}
+    return {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))}
+
+
+class EvaluationSection(_Strict):
+    metrics: list[MetricName] = Field(
+        default_factory=list, description="Default by task: binary auc, accuracy, precision, recall, calibration; "
+        "multiclass accuracy, per-class precision and recall, log_loss; regression mae, rmse, r2.")
+    slices: list[Union[str, list[str]]] = Field(
+        default_factory=list, description="Feature slices (a name, or a list for a cross); overall is always computed."
+    )
+    thresholds: dict[MetricName, Threshold] | None = Field(
+        None, description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
+        "{} blesses every model.")
