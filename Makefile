@@ -16,11 +16,12 @@ PYTEST_ARGS ?=
 PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && command -v python3.10 \
                || ls -1d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10 2>/dev/null | tail -n 1)
 
-.PHONY: help setup browser run test test-fast lock clean
+.PHONY: help setup browser run lint test test-fast lock clean
 
 help:
 	@echo "make setup      create .venv (Python 3.10) and install the locked dependencies"
 	@echo "make run        generate $(ROWS) ad-click rows and run the pipeline end to end"
+	@echo "make lint       ruff check, ruff format --check and the import-linter contracts (pyproject.toml)"
 	@echo "make test       run the whole test suite (TEST=fast for unit tests only)"
 	@echo "make test-fast  unit tests only (no TFX pipeline runs)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
@@ -61,6 +62,16 @@ $(DATA_STAMP): | $(STAMP)
 
 run: setup $(DATA_STAMP)
 	$(VPY) -m pipelines.run --config $(CONFIG) --summary runs/ad_click_summary.json
+
+# All three checks run even when one fails, so one pass shows every problem. Needs only the
+# venv (not the browser). `.venv/bin/ruff check .` shows each finding in full; fix with
+# `ruff check --fix .` and `ruff format .`.
+lint: $(STAMP)
+	@status=0; \
+	echo "ruff check ."; $(VENV)/bin/ruff check --output-format concise . || status=1; \
+	echo "ruff format --check ."; $(VENV)/bin/ruff format --check --output-format concise . || status=1; \
+	echo "lint-imports"; $(VENV)/bin/lint-imports --no-logo || status=1; \
+	exit $$status
 
 test: setup
 ifeq ($(TEST),fast)

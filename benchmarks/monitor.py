@@ -19,20 +19,22 @@ exit is recorded with that status. Nothing here raises for a failing child.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import psutil
 
 # (stream, line) -> None, or ("start", name, None) / ("end", name, status) / ("mark", name, None)
-Event = tuple[str, str, Optional[str]]
-LineParser = Callable[[str, str], Optional[Event]]
+Event = tuple[str, str, str | None]
+LineParser = Callable[[str, str], Event | None]
 
 STARTUP, BETWEEN, TEARDOWN = "(startup)", "(between)", "(teardown)"
 
@@ -86,10 +88,8 @@ def _tree_rss(procs: list[psutil.Process]) -> int:
     """Summed RSS of a process and its descendants (pages shared between them count once per process)."""
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -109,22 +109,16 @@ def _kill_tree(pid: int, known: list[psutil.Process], grace: float = 10.0, *, re
     """
     current: list[psutil.Process] = []
     if not reaped:
-        try:
+        with contextlib.suppress(psutil.Error):
             current = _tree(psutil.Process(pid))[1:]
-        except psutil.Error:
-            pass
     tree = {p.pid: p for p in [*known, *current]}
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 3.0)):
         if not reaped:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
         for p in tree.values():
-            try:
+            with contextlib.suppress(psutil.Error):
                 p.send_signal(sig)
-            except psutil.Error:
-                pass
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             try:
@@ -136,10 +130,17 @@ def _kill_tree(pid: int, known: list[psutil.Process], grace: float = 10.0, *, re
             time.sleep(0.2)
 
 
-def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: str | None = None,
-                  env: dict[str, str] | None = None, timeout: float | None = None,
-                  log_path: str | None = None, interval: float = 0.2,
-                  echo: Callable[[str], None] | None = None) -> RunResult:
+def run_monitored(
+    cmd: list[str],
+    *,
+    parse_line: LineParser | None = None,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    log_path: str | None = None,
+    interval: float = 0.2,
+    echo: Callable[[str], None] | None = None,
+) -> RunResult:
     """Run ``cmd`` to completion (or timeout) and measure it; never raises for the child's failure.
 
     Example:
@@ -150,10 +151,11 @@ def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: 
     events: list[tuple[float, Event]] = []
     lock = threading.Lock()
     tails = {"stdout": deque(maxlen=40), "stderr": deque(maxlen=40)}
-    log = open(log_path, "w", encoding="utf-8", errors="replace") if log_path else None
+    # Closed in the finally below, once the reader threads are done with it.
+    log = open(log_path, "w", encoding="utf-8", errors="replace") if log_path else None  # noqa: SIM115
     t0 = time.monotonic()
 
-    def reader(stream_name: str, pipe) -> None:  # noqa: ANN001 - a binary pipe
+    def reader(stream_name: str, pipe) -> None:
         for raw in iter(pipe.readline, b""):
             now = time.monotonic() - t0
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
@@ -175,15 +177,24 @@ def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: 
         pipe.close()
 
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:
         if log:
             log.close()
         return RunResult(cmd, "error", None, 0.0, [], 0, 0, 0.0, log_path=log_path, error=f"cannot start: {exc}")
 
-    threads = [threading.Thread(target=reader, args=(n, p), daemon=True)
-               for n, p in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+    threads = [
+        threading.Thread(target=reader, args=(n, p), daemon=True)
+        for n, p in (("stdout", proc.stdout), ("stderr", proc.stderr))
+    ]
     for t in threads:
         t.start()
     ps = psutil.Process(proc.pid)
@@ -212,10 +223,8 @@ def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: 
     except BaseException:  # KeyboardInterrupt or a harness bug: never leave the child running
         if proc.returncode is None:
             _kill_tree(proc.pid, list(seen.values()), grace=3.0)
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.wait4(proc.pid, 0)
-            except ChildProcessError:
-                pass
             proc.returncode = -9
         raise
     finally:
@@ -234,12 +243,18 @@ def run_monitored(cmd: list[str], *, parse_line: LineParser | None = None, cwd: 
     phases = _phases(events, wall, status)
     _attribute(phases, samples)
     return RunResult(
-        cmd=cmd, status=status, exit_code=exit_code, wall=wall, phases=phases,
+        cmd=cmd,
+        status=status,
+        exit_code=exit_code,
+        wall=wall,
+        phases=phases,
         peak_rss=max((s for _, s in samples), default=0),
         max_proc_rss=(rusage.ru_maxrss * 1024) if rusage else 0,
         cpu_seconds=(rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
         marks=sorted(((name, t) for t, (kind, name, _) in events if kind == "mark"), key=lambda m: m[1]),
-        stderr_tail=list(tails["stderr"]), stdout_tail=list(tails["stdout"]), log_path=log_path,
+        stderr_tail=list(tails["stderr"]),
+        stdout_tail=list(tails["stdout"]),
+        log_path=log_path,
     )
 
 
@@ -267,7 +282,7 @@ def _phases(events: list[tuple[float, Event]], wall: float, run_status: str) -> 
     synthetic: list[Phase] = []
     first = comps[0].start if comps else wall
     synthetic.append(Phase(STARTUP, 0.0, first))
-    gaps = [(a.end, b.start) for a, b in zip(comps, comps[1:]) if a.end is not None and b.start > a.end]
+    gaps = [(a.end, b.start) for a, b in itertools.pairwise(comps) if a.end is not None and b.start > a.end]
     if gaps:
         between = Phase(BETWEEN, 0.0, sum(b - a for a, b in gaps))
         between.gaps = gaps  # type: ignore[attr-defined]
@@ -280,6 +295,7 @@ def _phases(events: list[tuple[float, Event]], wall: float, run_status: str) -> 
 def _attribute(phases: list[Phase], samples: list[tuple[float, int]]) -> None:
     """Each RSS sample goes to the phase whose interval holds it; a phase too short for a
     sample gets the larger of the samples just before and after it."""
+
     def intervals(p: Phase) -> list[tuple[float, float]]:
         return getattr(p, "gaps", None) or [(p.start, p.end if p.end is not None else p.start)]
 

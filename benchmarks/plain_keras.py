@@ -20,9 +20,9 @@ import time
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import pandas as pd
+import tensorflow as tf
 
 LABEL = "clicked_on_ad"
 ZSCORE = ["daily_time_spent_on_site", "age", "daily_internet_usage"]
@@ -49,6 +49,7 @@ class phase:  # noqa: N801 - used as `with phase("train"):`
 
 def timestamp_parts(s):
     """'YYYY-MM-DD HH:MM:SS' strings -> hour, day of week (Monday=0), month (0-based), int64."""
+
     def num(pos, length):
         return tf.strings.to_number(tf.strings.substr(s, pos, length), out_type=tf.int64)
 
@@ -60,8 +61,11 @@ def timestamp_parts(s):
     doy = tf.math.floordiv(153 * mp + 2, 5) + day - 1
     doe = yoe * 365 + tf.math.floordiv(yoe, 4) - tf.math.floordiv(yoe, 100) + doy
     days = era * 146097 + doe - 719468
-    return {"timestamp_hour": hour, "timestamp_day_of_week": tf.math.floormod(days + 3, 7),
-            "timestamp_month": month - 1}
+    return {
+        "timestamp_hour": hour,
+        "timestamp_day_of_week": tf.math.floormod(days + 3, 7),
+        "timestamp_month": month - 1,
+    }
 
 
 class Preprocess(tf.Module):
@@ -116,11 +120,13 @@ def build_model(cardinality):
     x = tf.keras.layers.concatenate(deep)
     for units in HIDDEN:
         x = tf.keras.layers.Dense(units, activation="relu")(x)
-    logit = tf.keras.layers.Add()([tf.keras.layers.Dense(1)(x),
-                                   tf.keras.layers.Dense(1)(tf.keras.layers.concatenate(wide))])
+    logit = tf.keras.layers.Add()(
+        [tf.keras.layers.Dense(1)(x), tf.keras.layers.Dense(1)(tf.keras.layers.concatenate(wide))]
+    )
     model = tf.keras.Model(inputs, tf.keras.layers.Activation("sigmoid")(logit))
-    model.compile(optimizer=tf.keras.optimizers.Adam(LR), loss="binary_crossentropy",
-                  metrics=[tf.keras.metrics.AUC(name="auc")])
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(LR), loss="binary_crossentropy", metrics=[tf.keras.metrics.AUC(name="auc")]
+    )
     return model
 
 
@@ -129,8 +135,11 @@ def dataset(df, preprocess, shuffle):
     ds = tf.data.Dataset.from_tensor_slices((raw, df[LABEL].to_numpy(np.int64)))
     if shuffle:
         ds = ds.shuffle(10_000, seed=0).repeat()
-    return ds.batch(BATCH).map(lambda x, y: (preprocess(x), y), num_parallel_calls=tf.data.AUTOTUNE) \
+    return (
+        ds.batch(BATCH)
+        .map(lambda x, y: (preprocess(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def main():
@@ -144,7 +153,7 @@ def main():
 
     with phase("read_csv"):
         files = sorted(glob.glob(os.path.join(args.data, "*.csv")))
-        dtypes = {c: str for c in STRING_COLUMNS}
+        dtypes = dict.fromkeys(STRING_COLUMNS, str)
         df = pd.concat([pd.read_csv(f, dtype=dtypes, keep_default_na=False) for f in files], ignore_index=True)
         is_eval = np.random.default_rng(0).random(len(df)) < 0.2  # 80/20, like hash_buckets 4:1
         train, evals = df[~is_eval], df[is_eval]
@@ -152,15 +161,24 @@ def main():
         preprocess = Preprocess(train)
     with phase("train"):
         model = build_model(preprocess.cardinality)
-        model.fit(dataset(train, preprocess, True), steps_per_epoch=args.train_steps, epochs=1,
-                  validation_data=dataset(evals, preprocess, True), validation_steps=args.eval_steps, verbose=0)
+        model.fit(
+            dataset(train, preprocess, True),
+            steps_per_epoch=args.train_steps,
+            epochs=1,
+            validation_data=dataset(evals, preprocess, True),
+            validation_steps=args.eval_steps,
+            verbose=0,
+        )
     with phase("evaluate"):
         auc = model.evaluate(dataset(evals, preprocess, False), verbose=0, return_dict=True)["auc"]
         print(f"eval auc {auc:.4f} on {len(evals)} rows", flush=True)
     with phase("export"):
         model.preprocess = preprocess
-        signature = {c: tf.TensorSpec([None], tf.float32 if c in ZSCORE + LOG else tf.string, name=c)
-                     for c in df.columns if c != LABEL}
+        signature = {
+            c: tf.TensorSpec([None], tf.float32 if c in ZSCORE + LOG else tf.string, name=c)
+            for c in df.columns
+            if c != LABEL
+        }
 
         @tf.function(input_signature=[signature])
         def serve(raw):

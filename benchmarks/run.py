@@ -25,9 +25,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from benchmarks import systems
 from benchmarks.monitor import BETWEEN, STARTUP, TEARDOWN, RunResult, run_monitored
@@ -40,12 +40,20 @@ MB = 1024 * 1024
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", default=DEFAULT_ROWS, help=f"comma-separated data sizes (default {DEFAULT_ROWS})")
-    p.add_argument("--train-steps", type=int, default=None,
-                   help="training steps for all three systems (default: the config's trainer.train_steps)")
+    p.add_argument(
+        "--train-steps",
+        type=int,
+        default=None,
+        help="training steps for all three systems (default: the config's trainer.train_steps)",
+    )
     p.add_argument("--timeout", type=float, default=3600.0, help="per-run timeout in seconds (default 3600)")
     p.add_argument("--systems", default="project,vanilla,keras", help="which systems to run (default all three)")
-    p.add_argument("--reruns", choices=["first", "all", "none"], default="first",
-                   help="where to measure the cached and retrain reruns: the first --rows size (default), all, none")
+    p.add_argument(
+        "--reruns",
+        choices=["first", "all", "none"],
+        default="first",
+        help="where to measure the cached and retrain reruns: the first --rows size (default), all, none",
+    )
     p.add_argument("--config", default="configs/ad_click.yaml", help="project config (default configs/ad_click.yaml)")
     p.add_argument("--seed", type=int, default=7, help="datagen seed (default 7)")
     p.add_argument("--out", default="benchmarks/results", help="results directory (default benchmarks/results)")
@@ -89,23 +97,38 @@ def machine_info() -> dict[str, Any]:
     versions = {}
     from importlib import metadata
 
-    for pkg in ("tfx", "tensorflow", "tf-keras", "apache-beam", "tensorflow-transform",
-                "tensorflow-model-analysis", "tensorflow-data-validation"):
+    for pkg in (
+        "tfx",
+        "tensorflow",
+        "tf-keras",
+        "apache-beam",
+        "tensorflow-transform",
+        "tensorflow-model-analysis",
+        "tensorflow-data-validation",
+    ):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "pipelines", "components", "configs"],
-                                    cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--", "pipelines", "components", "configs"],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
     except (OSError, subprocess.SubprocessError):
         commit, dirty = "", False
     return {
         "logical_cores": os.cpu_count(),
         "physical_cores": psutil.cpu_count(logical=False),
-        "memory_gb": round(psutil.virtual_memory().total / 1024 ** 3, 1),
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
         "cpu_model": model,
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -139,8 +162,15 @@ class Harness:
         env["PYTHONPATH"] = REPO + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return env
 
-    def measure(self, label: dict[str, Any], cmd: list[str], parser: Callable | None, *,
-                timeout: float | None, expect_exit: int = 0) -> tuple[dict[str, Any], RunResult | None]:
+    def measure(
+        self,
+        label: dict[str, Any],
+        cmd: list[str],
+        parser: Callable | None,
+        *,
+        timeout: float | None,
+        expect_exit: int = 0,
+    ) -> tuple[dict[str, Any], RunResult | None]:
         """Run one monitored command and record it; a harness error becomes an ``error`` record."""
         self.seq += 1
         slug = "-".join(str(label[k]) for k in ("rows", "system", "scenario")).replace(", ", "_").replace(" ", "_")
@@ -148,22 +178,37 @@ class Harness:
         tmpdir = os.path.join(self.work, "tmp-run")
         shutil.rmtree(tmpdir, ignore_errors=True)  # Beam and pip leave temp dirs behind; keep them here
         os.makedirs(tmpdir)
-        rec: dict[str, Any] = {**label, "cmd": " ".join(cmd), "log": os.path.relpath(log_path, REPO),
-                               "loadavg_start": round(os.getloadavg()[0], 2)}
-        self.say(f"\n== {label['system']} / {label['scenario']} / {label['rows']} rows"
-                 f"{'' if timeout is None else f' (timeout {timeout:.0f} s)'}")
+        rec: dict[str, Any] = {
+            **label,
+            "cmd": " ".join(cmd),
+            "log": os.path.relpath(log_path, REPO),
+            "loadavg_start": round(os.getloadavg()[0], 2),
+        }
+        self.say(
+            f"\n== {label['system']} / {label['scenario']} / {label['rows']} rows"
+            f"{'' if timeout is None else f' (timeout {timeout:.0f} s)'}"
+        )
         result = None
         try:
-            result = run_monitored(cmd, parse_line=parser, cwd=REPO, env=self.env(tmpdir), timeout=timeout,
-                                   log_path=log_path, echo=self.say)
+            result = run_monitored(
+                cmd,
+                parse_line=parser,
+                cwd=REPO,
+                env=self.env(tmpdir),
+                timeout=timeout,
+                log_path=log_path,
+                echo=self.say,
+            )
             rec.update(self._result_fields(result, expect_exit))
         except Exception as exc:  # noqa: BLE001 - a harness bug in one run must not lose the others
             rec.update(status="error", error=f"harness: {type(exc).__name__}: {exc}")
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
         rec["loadavg_end"] = round(os.getloadavg()[0], 2)
-        self.say(f"   -> {rec['status']}, {rec.get('wall_s', 0):.1f} s, peak RSS "
-                 f"{rec.get('peak_rss_mb', 0):.0f} MB" + (f"  [{rec['error']}]" if rec.get("error") else ""))
+        self.say(
+            f"   -> {rec['status']}, {rec.get('wall_s', 0):.1f} s, peak RSS "
+            f"{rec.get('peak_rss_mb', 0):.0f} MB" + (f"  [{rec['error']}]" if rec.get("error") else "")
+        )
         self.runs.append(rec)
         self.save()
         return rec, result
@@ -181,8 +226,13 @@ class Harness:
             "max_proc_rss_mb": round(r.max_proc_rss / MB, 1),
             "cpu_s": round(r.cpu_seconds, 1),
             "components": [
-                {"name": p.name, "status": p.status, "seconds": round(p.seconds, 2),
-                 "peak_rss_mb": round(p.peak_rss / MB, 1), "samples": p.samples}
+                {
+                    "name": p.name,
+                    "status": p.status,
+                    "seconds": round(p.seconds, 2),
+                    "peak_rss_mb": round(p.peak_rss / MB, 1),
+                    "samples": p.samples,
+                }
                 for p in r.components
             ],
         }
@@ -203,7 +253,7 @@ class Harness:
         starts = [t for n, t in marks if n == "wheel_start"]
         ends = [t for n, t in marks if n == "wheel_end"]
         if starts and ends:
-            fields["wheel_build_s"] = round(sum(e - s for s, e in zip(starts, ends)), 2)
+            fields["wheel_build_s"] = round(sum(e - s for s, e in zip(starts, ends, strict=False)), 2)
         if status != "ok":
             fields["error"] = _reason(r, status)
         return fields
@@ -218,8 +268,11 @@ class Harness:
 
     def workspace(self, rows: int, system: str) -> Workspace:
         base = os.path.join(self.work, f"rows-{rows}", system)
-        return Workspace(root=os.path.join(base, "root"), serving=os.path.join(base, "serving"),
-                         summary=os.path.join(base, "summary.json"))
+        return Workspace(
+            root=os.path.join(base, "root"),
+            serving=os.path.join(base, "serving"),
+            summary=os.path.join(base, "summary.json"),
+        )
 
     def data(self, rows: int) -> str | None:
         """Generate (or reuse) the CSV for ``rows``; recorded as a ``datagen`` run."""
@@ -234,8 +287,12 @@ class Harness:
         except (OSError, ValueError):
             pass
         shutil.rmtree(out, ignore_errors=True)
-        rec, _ = self.measure({"rows": rows, "system": "datagen", "scenario": "generate"},
-                              systems.datagen_cmd(rows, out, self.args.seed), None, timeout=None)
+        rec, _ = self.measure(
+            {"rows": rows, "system": "datagen", "scenario": "generate"},
+            systems.datagen_cmd(rows, out, self.args.seed),
+            None,
+            timeout=None,
+        )
         if rec["status"] != "ok":
             return None
         with open(stamp, "w", encoding="utf-8") as fh:
@@ -244,15 +301,20 @@ class Harness:
 
     def probes(self) -> None:
         for name, statement in systems.IMPORT_PROBES.items():
-            self.measure({"rows": 0, "system": "probe", "scenario": name}, systems.import_probe_cmd(statement),
-                         None, timeout=600)
+            self.measure(
+                {"rows": 0, "system": "probe", "scenario": name}, systems.import_probe_cmd(statement), None, timeout=600
+            )
 
     def bad_config(self, data: str, repeats: int = 3) -> None:
         ws = self.workspace(0, "bad-config")
         for _ in range(repeats):
-            self.measure({"rows": 0, "system": "project", "scenario": "bad config"},
-                         systems.project_cmd(self.args.config, data, ws, "abc"), systems.parse_project,
-                         timeout=120, expect_exit=2)
+            self.measure(
+                {"rows": 0, "system": "project", "scenario": "bad config"},
+                systems.project_cmd(self.args.config, data, ws, "abc"),
+                systems.parse_project,
+                timeout=120,
+                expect_exit=2,
+            )
 
     def project(self, rows: int, data: str, reruns: bool) -> None:
         ws = self.workspace(rows, "project")
@@ -266,9 +328,12 @@ class Harness:
         served = os.path.join(ws.serving, self.model_name)
         for scenario, extra, flags in runs if reruns else runs[:1]:
             versions = _versions(served)
-            rec, _ = self.measure({"rows": rows, "system": "project", "scenario": scenario},
-                                  systems.project_cmd(self.args.config, data, ws, steps, extra, flags),
-                                  systems.parse_project, timeout=self.args.timeout)
+            rec, _ = self.measure(
+                {"rows": rows, "system": "project", "scenario": scenario},
+                systems.project_cmd(self.args.config, data, ws, steps, extra, flags),
+                systems.parse_project,
+                timeout=self.args.timeout,
+            )
             rec["new_versions"] = len(_versions(served) - versions)
             rec["pushed"] = rec["new_versions"] > 0
             _read_project_summary(rec, ws.summary)
@@ -282,9 +347,12 @@ class Harness:
         runs = [("cold", None), ("cached", None), ("retrain", 0.002)]
         for scenario, lr in runs if reruns else runs[:1]:
             versions = _versions(os.path.join(ws.serving, "ad_click"))
-            rec, _ = self.measure({"rows": rows, "system": "vanilla", "scenario": scenario},
-                                  systems.vanilla_cmd(data, ws, self.train_steps, self.eval_steps, lr),
-                                  systems.VanillaParser(), timeout=self.args.timeout)
+            rec, _ = self.measure(
+                {"rows": rows, "system": "vanilla", "scenario": scenario},
+                systems.vanilla_cmd(data, ws, self.train_steps, self.eval_steps, lr),
+                systems.VanillaParser(),
+                timeout=self.args.timeout,
+            )
             rec["new_versions"] = len(_versions(os.path.join(ws.serving, "ad_click")) - versions)
             rec["pushed"] = rec["new_versions"] > 0
             rec["eval_dir"] = _latest_eval_dir(ws.root) if rec["status"] == "ok" else None
@@ -295,10 +363,13 @@ class Harness:
     def keras(self, rows: int, data: str) -> None:
         ws = self.workspace(rows, "keras")
         shutil.rmtree(os.path.dirname(ws.root), ignore_errors=True)
-        rec, result = self.measure({"rows": rows, "system": "keras", "scenario": "cold"},
-                                   systems.keras_cmd(data, ws, self.train_steps, self.eval_steps),
-                                   systems.parse_keras, timeout=self.args.timeout)
-        for line in (result.stdout_tail if result else []):
+        rec, result = self.measure(
+            {"rows": rows, "system": "keras", "scenario": "cold"},
+            systems.keras_cmd(data, ws, self.train_steps, self.eval_steps),
+            systems.parse_keras,
+            timeout=self.args.timeout,
+        )
+        for line in result.stdout_tail if result else []:
             if line.startswith("eval auc "):
                 rec["auc"] = float(line.split()[2])
         self.save()
@@ -310,17 +381,26 @@ class Harness:
         self.train_steps, self.eval_steps, self.model_name = config_settings(a.config)
         if a.train_steps is not None:
             self.train_steps = a.train_steps
-        self.meta = {"machine": machine_info(), "command": " ".join([os.path.basename(sys.executable), "-m",
-                                                                      "benchmarks.run", *sys.argv[1:]]),
-                     "rows": a.rows_list, "train_steps": self.train_steps, "eval_steps": self.eval_steps,
-                     "timeout_s": a.timeout, "seed": a.seed, "config": a.config, "systems": a.systems_list}
+        self.meta = {
+            "machine": machine_info(),
+            "command": " ".join([os.path.basename(sys.executable), "-m", "benchmarks.run", *sys.argv[1:]]),
+            "rows": a.rows_list,
+            "train_steps": self.train_steps,
+            "eval_steps": self.eval_steps,
+            "timeout_s": a.timeout,
+            "seed": a.seed,
+            "config": a.config,
+            "systems": a.systems_list,
+        }
         load = self.meta["machine"]["loadavg_start"][0]
         cores = self.meta["machine"]["logical_cores"] or 1
         self.say(f"machine: {cores} cores, {self.meta['machine']['memory_gb']} GB; load average {load}")
         if load > 0.5 * cores:
             self.say(f"warning: load average {load} on {cores} cores; timings will be inflated by other work")
-        self.say(f"rows {a.rows_list}, train_steps {self.train_steps}, eval_steps {self.eval_steps}, "
-                 f"timeout {a.timeout:.0f} s; logs in {os.path.relpath(self.logs, REPO)}")
+        self.say(
+            f"rows {a.rows_list}, train_steps {self.train_steps}, eval_steps {self.eval_steps}, "
+            f"timeout {a.timeout:.0f} s; logs in {os.path.relpath(self.logs, REPO)}"
+        )
         self.save()
         if not a.no_probes:
             self.probes()
@@ -336,13 +416,23 @@ class Harness:
                 self.project(rows, data, reruns)
             if "vanilla" in a.systems_list:
                 if vanilla_gave_up:
-                    self.runs.append({"rows": rows, "system": "vanilla", "scenario": "cold", "status": "skipped",
-                                      "error": vanilla_gave_up})
+                    self.runs.append(
+                        {
+                            "rows": rows,
+                            "system": "vanilla",
+                            "scenario": "cold",
+                            "status": "skipped",
+                            "error": vanilla_gave_up,
+                        }
+                    )
                     self.say(f"\n== vanilla / cold / {rows} rows: skipped ({vanilla_gave_up})")
                 else:
                     self.vanilla(rows, data, reruns)
-                    cold = next(r for r in reversed(self.runs) if r["system"] == "vanilla" and r["rows"] == rows
-                                and r["scenario"] == "cold")
+                    cold = next(
+                        r
+                        for r in reversed(self.runs)
+                        if r["system"] == "vanilla" and r["rows"] == rows and r["scenario"] == "cold"
+                    )
                     if cold["status"] == "timeout":
                         vanilla_gave_up = f"vanilla TFX timed out at {rows} rows"
             if "keras" in a.systems_list:
@@ -358,8 +448,14 @@ class Harness:
         if not dirs:
             return
         try:
-            out = subprocess.run([sys.executable, "-m", "benchmarks.tfma_metrics", *sorted(dirs)], cwd=REPO,
-                                 env=self.env(self.work), capture_output=True, text=True, timeout=600)
+            out = subprocess.run(
+                [sys.executable, "-m", "benchmarks.tfma_metrics", *sorted(dirs)],
+                cwd=REPO,
+                env=self.env(self.work),
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             found = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {}
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
             found = {}
@@ -415,7 +511,7 @@ def _read_project_summary(rec: dict[str, Any], path: str) -> None:
     os.replace(path, path + "." + rec["scenario"].replace(" ", "_").replace(",", ""))  # no stale summary next time
 
 
-def _interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 

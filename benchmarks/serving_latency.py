@@ -23,8 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -35,9 +36,15 @@ from components import serving_layout  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 ROW = {
-    "daily_time_spent_on_site": 68.95, "age": 35, "area_income": 61833.9, "daily_internet_usage": 256.09,
-    "ad_topic_line": "Cloned 5thgeneration orchestration", "city": "Wrightburgh", "male": 0,
-    "country": "Tunisia", "timestamp": "2016-03-27 00:53:11",
+    "daily_time_spent_on_site": 68.95,
+    "age": 35,
+    "area_income": 61833.9,
+    "daily_internet_usage": 256.09,
+    "ad_topic_line": "Cloned 5thgeneration orchestration",
+    "city": "Wrightburgh",
+    "male": 0,
+    "country": "Tunisia",
+    "timestamp": "2016-03-27 00:53:11",
 }
 _SERVER = """
 import sys
@@ -88,8 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         serving_layout.publish_version(model_dir, serving, "bench", version=1)
         serving_layout.write_models_config(serving)
 
-        server = subprocess.Popen([sys.executable, "-c", _SERVER, serving], cwd=REPO, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, serving],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             port = int(server.stdout.readline())
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -100,22 +112,30 @@ def main(argv: list[str] | None = None) -> int:
                 body = json.dumps({"instances": [ROW] * batch}).encode()
                 tensors = {k: tf.constant([ROW[k]] * batch, dtype=s.dtype) for k, s in specs.items()}
 
-                def http_call() -> None:
-                    conn.request("POST", "/v1/models/bench:predict", body=body,
-                                 headers={"Content-Type": "application/json"})
+                def http_call(body: bytes = body) -> None:
+                    conn.request(
+                        "POST", "/v1/models/bench:predict", body=body, headers={"Content-Type": "application/json"}
+                    )
                     response = conn.getresponse()
                     data = response.read()
                     if response.status != 200:
                         raise RuntimeError(data.decode())
 
-                def direct_call() -> None:
+                def direct_call(tensors: dict = tensors) -> None:
                     np.asarray(signature(**tensors)["probabilities"])
 
                 requests = args.requests if batch == 1 else max(20, args.requests // 3)
                 for path, fn in (("built-in server (HTTP+JSON)", http_call), ("in-process signature", direct_call)):
                     stats = measure(fn, requests)
-                    rows.append({"path": path, "instances": batch, "requests": requests, **stats,
-                                 "instances_per_s": stats["requests_per_s"] * batch})
+                    rows.append(
+                        {
+                            "path": path,
+                            "instances": batch,
+                            "requests": requests,
+                            **stats,
+                            "instances_per_s": stats["requests_per_s"] * batch,
+                        }
+                    )
             conn.close()
         finally:
             server.terminate()
@@ -125,15 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     floor = {r["instances"]: r for r in rows if r["path"].startswith("in-process")}
     for r in rows:
         r["p50_vs_floor"] = r["p50_ms"] / floor[r["instances"]]["p50_ms"]
-    header = ("| path | instances/request | requests | p50 ms | p99 ms | requests/s | instances/s | p50 vs in-process |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|")
+    header = (
+        "| path | instances/request | requests | p50 ms | p99 ms | requests/s | instances/s | p50 vs in-process |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|"
+    )
     lines = [header] + [
         f"| {r['path']} | {r['instances']} | {r['requests']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-        f"{r['requests_per_s']:.0f} | {r['instances_per_s']:.0f} | {r['p50_vs_floor']:.1f}x |" for r in rows]
+        f"{r['requests_per_s']:.0f} | {r['instances_per_s']:.0f} | {r['p50_vs_floor']:.1f}x |"
+        for r in rows
+    ]
     model_name = "toy model (tests/serving/toy_model.py)" if args.model is None else args.model
-    text = (f"# Serving latency\n\nModel: `{model_name}`. One client, sequential requests over one keep-alive "
-            f"connection to 127.0.0.1; server in its own process. {os.cpu_count()} cores, "
-            f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n" + "\n".join(lines) + "\n")
+    text = (
+        f"# Serving latency\n\nModel: `{model_name}`. One client, sequential requests over one keep-alive "
+        f"connection to 127.0.0.1; server in its own process. {os.cpu_count()} cores, "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}.\n\n" + "\n".join(lines) + "\n"
+    )
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

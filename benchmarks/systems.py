@@ -85,14 +85,25 @@ class Workspace:
     summary: str
 
 
-def project_cmd(config: str, data: str, ws: Workspace, train_steps: int | str,
-                extra: list[str] | None = None, flags: list[str] | None = None) -> list[str]:
-    sets = [f"pipeline.root={ws.root}", f"data.source={data}", f"push.serving_dir={ws.serving}",
-            f"trainer.train_steps={train_steps}", *(extra or [])]
+def project_cmd(
+    config: str,
+    data: str,
+    ws: Workspace,
+    train_steps: int | str,
+    extra: list[str] | None = None,
+    flags: list[str] | None = None,
+) -> list[str]:
+    sets = [
+        f"pipeline.root={ws.root}",
+        f"data.source={data}",
+        f"push.serving_dir={ws.serving}",
+        f"trainer.train_steps={train_steps}",
+        *(extra or []),
+    ]
     cmd = [sys.executable, "-m", "pipelines.run", "--config", config]
     for s in sets:
         cmd += ["--set", s]
-    return cmd + ["--summary", ws.summary, *(flags or [])]
+    return [*cmd, "--summary", ws.summary, *(flags or [])]
 
 
 def project_supports(flag: str) -> bool:
@@ -100,30 +111,64 @@ def project_supports(flag: str) -> bool:
     import subprocess
 
     try:
-        out = subprocess.run([sys.executable, "-m", "pipelines.run", "--help"], cwd=REPO, capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "pipelines.run", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return flag in out.stdout
 
 
-def vanilla_cmd(data: str, ws: Workspace, train_steps: int, eval_steps: int,
-                learning_rate: float | None = None) -> list[str]:
-    cmd = [sys.executable, VANILLA_SCRIPT, "--data", data, "--root", ws.root, "--serving", ws.serving,
-           "--train-steps", str(train_steps), "--eval-steps", str(eval_steps)]
+def vanilla_cmd(
+    data: str, ws: Workspace, train_steps: int, eval_steps: int, learning_rate: float | None = None
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        VANILLA_SCRIPT,
+        "--data",
+        data,
+        "--root",
+        ws.root,
+        "--serving",
+        ws.serving,
+        "--train-steps",
+        str(train_steps),
+        "--eval-steps",
+        str(eval_steps),
+    ]
     if learning_rate is not None:
         cmd += ["--learning-rate", str(learning_rate)]
     return cmd
 
 
 def keras_cmd(data: str, ws: Workspace, train_steps: int, eval_steps: int) -> list[str]:
-    return [sys.executable, KERAS_SCRIPT, "--data", data, "--out", ws.root,
-            "--train-steps", str(train_steps), "--eval-steps", str(eval_steps)]
+    return [
+        sys.executable,
+        KERAS_SCRIPT,
+        "--data",
+        data,
+        "--out",
+        ws.root,
+        "--train-steps",
+        str(train_steps),
+        "--eval-steps",
+        str(eval_steps),
+    ]
 
 
 def datagen_cmd(rows: int, out: str, seed: int) -> list[str]:
-    return [sys.executable, "-m", "pipelines.datagen", "ad_click", "--rows", str(rows), "--out", out,
-            "--seed", str(seed)]
+    return [
+        sys.executable,
+        "-m",
+        "pipelines.datagen",
+        "ad_click",
+        "--rows",
+        str(rows),
+        "--out",
+        out,
+        "--seed",
+        str(seed),
+    ]
 
 
 IMPORT_PROBES = {
@@ -137,7 +182,8 @@ IMPORT_PROBES = {
         "from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen; "
         "from tfx.orchestration.local.local_dag_runner import LocalDagRunner; "
         "from tfx.dsl.components.common.resolver import Resolver; "
-        "from tfx.orchestration import pipeline, metadata; import tensorflow_model_analysis"),
+        "from tfx.orchestration import pipeline, metadata; import tensorflow_model_analysis"
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """Reading a TFMA ModelEvaluation: one reader for the summary, the pusher and the HTML report.
 
-Metric names are TFMA's (``auc``, ``binary_accuracy``, ``mean_absolute_error``...);
+Metric names are TFMA's (``auc``, ``binary_accuracy``, ``mean_absolute_error``...; which
+config key each comes from is the table in ``components.metric_names``);
 a per-class metric gets its class in brackets, ``precision[classId:2]``; a comparison
 with the baseline ends in ``_diff``. Slices are named ``overall`` or ``male=0``
 (``country=DE, male=1`` for a cross).
@@ -9,7 +10,8 @@ with the baseline ends in ``_diff``. Slices are named ``overall`` or ``male=0``
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 
 def slice_name(slice_key: Iterable[tuple[str, Any]]) -> str:
@@ -17,7 +19,7 @@ def slice_name(slice_key: Iterable[tuple[str, Any]]) -> str:
     return ", ".join(parts) if parts else "overall"
 
 
-def number(value: Any) -> Optional[float]:
+def number(value: Any) -> float | None:
     """TFMA's JSON numbers: 0.5, "NaN", "Infinity", {"value": 0.5}, {"doubleValue": 0.5}; None if not finite."""
     if isinstance(value, dict):
         value = value.get("value", value.get("doubleValue"))
@@ -42,14 +44,17 @@ def metrics_by_slice(result: Any) -> dict[str, dict[str, float]]:
     return by_slice
 
 
-def read_metrics(uri: str, model_name: Optional[str] = None) -> dict[str, dict[str, float]]:
+def read_metrics(uri: str, model_name: str | None = None) -> dict[str, dict[str, float]]:
     """``metrics_by_slice`` of the Evaluator output folder ``uri``."""
     import tensorflow_model_analysis as tfma
 
     return metrics_by_slice(tfma.load_eval_result(uri, model_name=model_name))
 
 
-def split_diffs(by_slice: dict[str, dict[str, float]]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+BySlice = dict[str, dict[str, float]]  # {slice: {metric: value}}
+
+
+def split_diffs(by_slice: BySlice) -> tuple[BySlice, BySlice]:
     """(values, diffs vs the baseline with the ``_diff`` suffix removed), both by slice."""
     values: dict[str, dict[str, float]] = {}
     diffs: dict[str, dict[str, float]] = {}

@@ -1,7 +1,7 @@
 """The one filesystem seam: every read, list, write and delete of a path that may be remote.
 
 Local paths use the standard library (no import cost); a path with a scheme (``gs://...``)
-goes through TFX's ``fileio`` registry, which TFX's own components use, imported only then.
+goes through TensorFlow's filesystems (``tf.io.gfile``, which TFX's ``fileio`` uses too), imported only then.
 Code above this module never branches on the scheme.
 
 Writes are atomic: :func:`write_bytes` / :func:`write_text` write a uniquely named temporary
@@ -18,21 +18,26 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import glob as _glob
+import io
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import IO, Any
 
 __all__ = [
+    "atomic_writer",
     "copy",
     "exists",
     "glob",
+    "is_remote",
     "isdir",
     "isfile",
-    "is_remote",
     "join",
     "listdir",
     "makedirs",
@@ -56,9 +61,46 @@ def is_remote(path: str) -> bool:
 
 
 def _remote() -> Any:
-    from tfx.dsl.io import fileio  # TFX's scheme registry (gs:// through TensorFlow's filesystems)
+    """TensorFlow's filesystems (``tf.io.gfile``: gs:// and the others TF registers), which TFX's own
+    ``fileio`` also uses; imported only when a remote path is touched. A serving host has TensorFlow
+    but not TFX, so the seam depends on TensorFlow alone."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # as components/__init__.py: before TensorFlow loads
+    import tensorflow as tf
 
-    return fileio
+    gfile = tf.io.gfile
+    return SimpleNamespace(
+        exists=gfile.exists,
+        isdir=gfile.isdir,
+        listdir=gfile.listdir,
+        glob=gfile.glob,
+        walk=gfile.walk,
+        stat=gfile.stat,
+        makedirs=gfile.makedirs,
+        open=gfile.GFile,
+        rename=gfile.rename,
+        remove=gfile.remove,
+        rmtree=gfile.rmtree,
+        NotFoundError=tf.errors.NotFoundError,
+    )
+
+
+class _RemoteReader(io.RawIOBase):
+    """A remote file handle (GFile) as a raw stream, so ``io`` can buffer and decode it."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
 
 
 def join(path: str, *parts: str) -> str:
@@ -133,15 +175,15 @@ def open_file(path: str, mode: str = "r", encoding: str | None = "utf-8", newlin
     if is_remote(path):
         if "a" in mode:
             raise ValueError(f"{path}: appending is not supported on remote storage")
-        handle = _remote().open(path, "rb")
-        if "b" in mode:
-            return handle
         import io
 
-        return io.TextIOWrapper(handle, encoding=encoding or "utf-8", newline=newline)
+        buffered = io.BufferedReader(_RemoteReader(_remote().open(path, "rb")))
+        if "b" in mode:
+            return buffered
+        return io.TextIOWrapper(buffered, encoding=encoding or "utf-8", newline=newline)
     if "b" in mode:
-        return open(path, mode)  # noqa: SIM115 - returned to the caller
-    return open(path, mode, encoding=encoding, newline=newline)  # noqa: SIM115
+        return open(path, mode)
+    return open(path, mode, encoding=encoding, newline=newline)
 
 
 def read_bytes(path: str) -> bytes:
@@ -157,13 +199,13 @@ def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (parents created)."""
     path = str(path)
     if is_remote(path):
-        fileio = _remote()
+        remote = _remote()
         parent = path.rsplit("/", 1)[0]
-        fileio.makedirs(parent)
+        remote.makedirs(parent)
         tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-        with fileio.open(tmp, "wb") as fh:
+        with remote.open(tmp, "wb") as fh:
             fh.write(data)
-        fileio.rename(tmp, path, overwrite=True)
+        remote.rename(tmp, path, overwrite=True)
         return
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
@@ -179,6 +221,31 @@ def write_bytes(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, encoding: str = "utf-8", newline: str | None = None) -> Iterator[IO[str]]:
+    """A text file written piece by piece that appears at ``path`` whole or not at all (local paths:
+    a unique temporary name in the same folder, fsync, rename; remote: buffered, then one write)."""
+    path = str(path)
+    if is_remote(path):
+        buffer = io.StringIO(newline=newline)
+        yield buffer
+        write_text(path, buffer.getvalue(), encoding)
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def write_text(path: str, text: str, encoding: str = "utf-8") -> None:
@@ -197,6 +264,7 @@ def copy(src: str, dst: str) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        shutil.copymode(src, tmp)  # mkstemp makes 0600; a model server running as another user must read it
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):
@@ -218,10 +286,13 @@ def rename(src: str, dst: str, overwrite: bool = False) -> None:
 
 def remove(path: str) -> None:
     """Delete one file; no error when it is already gone."""
-    try:
-        _remote().remove(path) if is_remote(path) else os.remove(path)
-    except FileNotFoundError:
-        pass
+    if is_remote(path):
+        remote = _remote()
+        with contextlib.suppress(remote.NotFoundError):
+            remote.remove(path)
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def rmtree(path: str) -> None:
@@ -230,4 +301,5 @@ def rmtree(path: str) -> None:
         if _remote().exists(path):
             _remote().rmtree(path)
     else:
-        shutil.rmtree(path, ignore_errors=False) if os.path.exists(path) else None
+        if os.path.exists(path):
+            shutil.rmtree(path)

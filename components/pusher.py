@@ -18,17 +18,16 @@ Note: no ``from __future__ import annotations`` here; TFX reads the component's 
 
 import json
 import logging
-import os
-import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, PushedModel
 
+from components import filesystem as fs
 from components import serving_layout
 from components.infra_check import check_model
 
@@ -41,20 +40,19 @@ _log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PushResult:
     pushed: bool
-    version: Optional[int]
-    destination: Optional[str]
+    version: int | None
+    destination: str | None
     infra_ok: int  # 1 passed, 0 failed, -1 not checked
     reason: str  # why nothing was pushed; "" when pushed
 
 
-def signature_inputs(model_dir: str, signature: str = "serving_default") -> Dict[str, str]:
+def signature_inputs(model_dir: str, signature: str = "serving_default") -> dict[str, str]:
     """``{input name: TF dtype name}`` of a signature, read from saved_model.pb without loading the model."""
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
     proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(model_dir, "saved_model.pb"), "rb") as fh:
-        proto.ParseFromString(fh.read())
+    proto.ParseFromString(fs.read_bytes(fs.join(model_dir, "saved_model.pb")))
     for meta_graph in proto.meta_graphs:
         if signature in meta_graph.signature_def:
             inputs = meta_graph.signature_def[signature].inputs
@@ -62,18 +60,18 @@ def signature_inputs(model_dir: str, signature: str = "serving_default") -> Dict
     return {}
 
 
-def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> List[Dict[str, Any]]:
+def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` rows of ``columns`` from ExampleGen's gzipped tf.Example TFRecords in
     ``split_dir``, skipping rows where a column is missing or has several values."""
     import tensorflow as tf
 
-    files = sorted(tf.io.gfile.glob(os.path.join(split_dir, "*")))
+    files = fs.glob(fs.join(split_dir, "*"))
     if not files or limit <= 0:
         return []
-    rows: List[Dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for record in tf.data.TFRecordDataset(files, compression_type="GZIP").take(50 * limit):
         example = tf.train.Example.FromString(record.numpy())
-        row: Dict[str, Any] = {}
+        row: dict[str, Any] = {}
         for name in columns:
             feature = example.features.feature.get(name)
             kind = feature.WhichOneof("kind") if feature is not None else None
@@ -99,7 +97,7 @@ def push_model(
     keep_versions: int = 5,
     infra_validation: bool = True,
     warmup_requests: int = 10,
-    metrics: Optional[Mapping[str, float]] = None,
+    metrics: Mapping[str, float] | None = None,
     infra_timeout_s: float = 300.0,
 ) -> PushResult:
     """Push ``model_dir`` to ``<serving_dir>/<model_name>/<version>/`` if blessed and infra-valid.
@@ -111,25 +109,34 @@ def push_model(
         metrics: overall eval metrics, stored as ``assets.extra/eval_metrics.json``.
     """
     if not blessed:
-        return PushResult(False, None, None, -1, "the Evaluator did not bless the model; see the failed "
-                                                 "thresholds in the run summary (evaluation.thresholds)")
+        return PushResult(
+            False,
+            None,
+            None,
+            -1,
+            "the Evaluator did not bless the model; see the failed "
+            "thresholds in the run summary (evaluation.thresholds)",
+        )
     infra_ok = -1
     if infra_validation:
         verdict = check_model(model_dir, rows[:INFRA_ROWS], timeout_s=infra_timeout_s)
         if not verdict.ok:
-            return PushResult(False, None, None, 0, f"infra validation failed: {verdict.reason} "
-                                                    f"(push.infra_validation: false skips this check)")
+            return PushResult(
+                False,
+                None,
+                None,
+                0,
+                f"infra validation failed: {verdict.reason} (push.infra_validation: false skips this check)",
+            )
         infra_ok = 1
-    with tempfile.TemporaryDirectory(prefix="push-") as tmp:
-        extra: Dict[str, Any] = {}
-        if warmup_requests > 0 and rows:
-            warmup = os.path.join(tmp, serving_layout.WARMUP_FILE)
-            serving_layout.write_warmup_requests(warmup, model_name, rows[:warmup_requests],
-                                                 dtypes=signature_inputs(model_dir), batch_size=1)
-            extra[serving_layout.WARMUP_FILE] = Path(warmup)
-        if metrics:
-            extra[serving_layout.EVAL_METRICS_FILE] = json.dumps({"metrics": dict(metrics)}, indent=2, sort_keys=True)
-        version, path = serving_layout.publish_version(model_dir, serving_dir, model_name, extra_files=extra)
+    extra: dict[str, serving_layout.ExtraFile] = {}
+    if warmup_requests > 0 and rows:
+        extra[serving_layout.WARMUP_FILE], _ = serving_layout.warmup_records(
+            model_name, rows[:warmup_requests], dtypes=signature_inputs(model_dir), batch_size=1
+        )
+    if metrics:
+        extra[serving_layout.EVAL_METRICS_FILE] = json.dumps({"metrics": dict(metrics)}, indent=2, sort_keys=True)
+    version, path = serving_layout.publish_version(model_dir, serving_dir, model_name, extra_files=extra)
     serving_layout.write_models_config(serving_dir, pins={model_name: version})
     removed = serving_layout.prune(serving_dir, model_name, keep_versions)  # never the version just pinned
     if removed:
@@ -138,15 +145,15 @@ def push_model(
 
 
 def _serving_model_dir(model: Model) -> str:
-    path = os.path.join(model.uri, "Format-Serving")
-    return path if os.path.isdir(path) else model.uri
+    path = fs.join(model.uri, "Format-Serving")
+    return path if fs.isdir(path) else model.uri
 
 
 @component
 def ServingPusher(  # noqa: N802 - TFX names the component class after the function
     model: InputArtifact[Model],
     model_blessing: InputArtifact[ModelBlessing],
-    examples: InputArtifact[List[Examples]],
+    examples: InputArtifact[list[Examples]],
     pushed_model: OutputArtifact[PushedModel],
     serving_dir: Parameter[str],
     model_name: Parameter[str],
@@ -159,8 +166,8 @@ def ServingPusher(  # noqa: N802 - TFX names the component class after the funct
     """Push a blessed, infra-validated model to ``<serving_dir>/<model_name>/<version>/``."""
     model_dir = _serving_model_dir(model)
     blessed = model_blessing.get_int_custom_property("blessed") == 1
-    rows: List[Dict[str, Any]] = []
-    if blessed and os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
+    rows: list[dict[str, Any]] = []
+    if blessed and fs.isfile(fs.join(model_dir, "saved_model.pb")):
         columns = sorted(signature_inputs(model_dir))
         for artifact in reversed(examples):  # the newest span first, when ExampleGen reads several
             split_dir = artifact_utils.get_split_uri([artifact], "eval")
@@ -174,9 +181,17 @@ def ServingPusher(  # noqa: N802 - TFX names the component class after the funct
         except Exception as exc:  # noqa: BLE001 - metrics are informative; never block a push on them
             _log.warning("could not read eval metrics from %s: %s", model_evaluation.uri, exc)
     result = push_model(
-        model_dir, blessed=blessed, rows=rows, serving_dir=serving_dir, model_name=model_name,
-        keep_versions=keep_versions, infra_validation=infra_validation, warmup_requests=warmup_requests,
-        metrics=metrics, infra_timeout_s=float(infra_timeout_seconds))
+        model_dir,
+        blessed=blessed,
+        rows=rows,
+        serving_dir=serving_dir,
+        model_name=model_name,
+        keep_versions=keep_versions,
+        infra_validation=infra_validation,
+        warmup_requests=warmup_requests,
+        metrics=metrics,
+        infra_timeout_s=float(infra_timeout_seconds),
+    )
     pushed_model.set_int_custom_property("pushed", int(result.pushed))
     pushed_model.set_int_custom_property("infra_ok", result.infra_ok)
     pushed_model.set_string_custom_property("push_reason", result.reason)

@@ -23,8 +23,9 @@ class PreviousBlessedModelStrategy(resolver.ResolverStrategy):
 
     def resolve_artifacts(self, store: Any, input_dict: dict[str, list[Any]]) -> dict[str, list[Any]] | None:
         candidates = input_dict.get("candidate", [])
-        found = previous_blessed([a.id for a in candidates], input_dict.get("model", []),
-                                 input_dict.get("model_blessing", []))
+        found = previous_blessed(
+            [a.id for a in candidates], input_dict.get("model", []), input_dict.get("model_blessing", [])
+        )
         model, blessing = found if found else (None, None)
         return {
             "candidate": list(candidates),

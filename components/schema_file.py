@@ -5,7 +5,7 @@ Protobuf only (no TensorFlow), so the config checks, preflight and the scaffold 
 Example:
     >>> schema = read_schema("schemas/ad_click/schema.pbtxt")
     >>> feature_names(schema)[:2]
-    ['ad_id', 'ad_position']
+    ['daily_time_spent_on_site', 'age']
 """
 
 from __future__ import annotations

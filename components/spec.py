@@ -1,7 +1,13 @@
 """The feature spec as executors see it: plain data from ``custom_config``, no TensorFlow.
 
 One declaration per feature drives the transform, the model inputs and the
-serving signature, so training and serving cannot disagree on a feature.
+serving signature, so training and serving cannot disagree on a feature. What a
+``transform`` value means is the registry's (``components.transforms``).
+
+Example:
+    >>> spec = FeatureSpec.from_config({"label": "y", "task": "binary", "features": {"age": {"transform": "zscore"}}})
+    >>> spec.model_inputs()
+    [ModelInput(name='age', kind='numeric', cardinality=None, embedding_dim=None)]
 """
 
 from __future__ import annotations
@@ -9,26 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-NUMERIC_TRANSFORMS = ("zscore", "minmax", "log", "passthrough")
+from components import transforms
+from components.transforms import ModelInput
+
+__all__ = ["MISSING_SUFFIX", "OUTPUT_KEYS", "FeatureSpec", "ModelInput"]
+
 MISSING_SUFFIX = "__missing"  # the 0/1 is-missing indicator the transform adds for an optional numeric feature
 # The served output per task: binary the positive-class probability [batch]; multiclass per-class
 # `scores` [batch, n] with their `classes` [batch, n]; regression the prediction [batch].
 OUTPUT_KEYS = {"binary": "probabilities", "multiclass": "scores", "regression": "predictions"}
-TIMESTAMP_CARDINALITY = {"hour": 24, "day_of_week": 7, "month": 12}
-
-
-@dataclass(frozen=True)
-class ModelInput:
-    """One transformed tensor the model consumes."""
-
-    name: str
-    kind: str  # "numeric" or "categorical"
-    cardinality: int | None = None  # categorical ids are in [0, cardinality); None = from TFT's schema
-    embedding_dim: int | None = None
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
+    """A pipeline's ``custom_config``: label and task, ``{feature: transform config dict}``, model and trainer."""
+
     label: str
     task: str
     features: dict[str, dict[str, Any]]
@@ -38,32 +39,32 @@ class FeatureSpec:
     classes: tuple[Any, ...] | None = None  # multiclass: label values, in output order
 
     @classmethod
-    def from_config(cls, custom_config: dict[str, Any]) -> "FeatureSpec":
+    def from_config(cls, custom_config: dict[str, Any]) -> FeatureSpec:
         try:
             classes = custom_config.get("classes")
-            return cls(label=custom_config["label"], task=custom_config["task"], features=custom_config["features"],
-                       model=custom_config.get("model", {}), trainer=custom_config.get("trainer", {}),
-                       positive=custom_config.get("positive"), classes=tuple(classes) if classes else None)
+            return cls(
+                label=custom_config["label"],
+                task=custom_config["task"],
+                features=custom_config["features"],
+                model=custom_config.get("model", {}),
+                trainer=custom_config.get("trainer", {}),
+                positive=custom_config.get("positive"),
+                classes=tuple(classes) if classes else None,
+            )
         except KeyError as exc:
             raise ValueError(f"custom_config lacks {exc}; was it built by pipelines.build?") from exc
 
     def model_inputs(self) -> list[ModelInput]:
-        """The transformed features, in a stable order, with how the model should embed them."""
+        """The transformed features, in a stable order, with how the model should embed them.
+
+        Raises:
+            ValueError: a feature names a transform the registry does not have.
+        """
         inputs: list[ModelInput] = []
         for name, f in sorted(self.features.items()):
-            kind = f["transform"]
-            dim = f.get("embedding_dim")
-            if kind in NUMERIC_TRANSFORMS:
-                inputs.append(ModelInput(name, "numeric"))
-            elif kind == "bucketize":
-                inputs.append(ModelInput(name, "categorical", f["num_buckets"], dim))
-            elif kind == "vocabulary":
-                inputs.append(ModelInput(name, "categorical", None, dim))
-            elif kind == "hash":
-                inputs.append(ModelInput(name, "categorical", f["hash_buckets"], dim))
-            elif kind == "timestamp":
-                for part in f["parts"]:
-                    inputs.append(ModelInput(f"{name}_{part}", "categorical", TIMESTAMP_CARDINALITY[part], dim))
-            elif kind != "drop":
-                raise ValueError(f"feature {name!r}: unknown transform {kind!r}")
+            inputs.extend(transforms.for_feature(name, f).model_inputs(name, f))
         return inputs
+
+    def served_features(self) -> list[str]:
+        """The features the ``serving_default`` signature takes (all but ``drop`` ones), sorted."""
+        return sorted(name for name, f in self.features.items() if transforms.for_feature(name, f).served)

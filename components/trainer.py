@@ -21,18 +21,22 @@ from __future__ import annotations
 from typing import Any
 
 import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+
+# isort: split
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
+from components import transforms
 from components.spec import MISSING_SUFFIX, OUTPUT_KEYS, FeatureSpec
 
 EXAMPLES_SIGNATURE = "serving_examples"
 TRANSFORM_SIGNATURE = "transform_features"
 
 
-def _dataset(file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTransformOutput, label: str,
-             batch_size: int) -> tf.data.Dataset:
+def _dataset(
+    file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTransformOutput, label: str, batch_size: int
+) -> tf.data.Dataset:
     return data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label),
@@ -40,8 +44,9 @@ def _dataset(file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTran
     ).repeat()
 
 
-def build_model(spec: FeatureSpec, tft_output: tft.TFTransformOutput,
-                label_moments: tuple[float, float] = (0.0, 1.0)) -> tf.keras.Model:
+def build_model(
+    spec: FeatureSpec, tft_output: tft.TFTransformOutput, label_moments: tuple[float, float] = (0.0, 1.0)
+) -> tf.keras.Model:
     """A DNN (or wide-and-deep) over the transformed features with the task's output layer.
 
     ``label_moments``: regression only, the training label's (mean, standard deviation).
@@ -90,7 +95,8 @@ def build_model(spec: FeatureSpec, tft_output: tft.TFTransformOutput,
 
     model = tf.keras.Model(inputs=inputs, outputs=output)
     optimizer = tf.keras.optimizers.get(
-        {"class_name": trainer_cfg["optimizer"], "config": {"learning_rate": trainer_cfg["learning_rate"]}})
+        {"class_name": trainer_cfg["optimizer"], "config": {"learning_rate": trainer_cfg["learning_rate"]}}
+    )
     # No compiled metrics: TFMA computes the configured ones, and Keras' would shadow their names.
     model.compile(optimizer=optimizer, loss=loss)
     return model
@@ -103,11 +109,10 @@ def label_moments(dataset: tf.data.Dataset, batches: int = 50) -> tuple[float, f
     return mean, std if std > 0 else 1.0
 
 
-def serving_dtype(fs: Any) -> tf.DType:
-    """The ``serving_default`` input dtype of a raw feature: an optional integer takes float64 (NaN = missing)."""
-    if isinstance(fs, tf.io.VarLenFeature) and fs.dtype.is_integer:
-        return tf.float64
-    return fs.dtype
+def serving_dtype(spec: FeatureSpec, name: str, fs: Any) -> tf.DType:
+    """The ``serving_default`` input dtype of raw feature ``name``, as its transform declares it
+    (by default the column's own; an optional integer takes float64, NaN = missing)."""
+    return transforms.for_feature(name, spec.features[name]).serving_dtype(fs)
 
 
 def _raw_to_transform_input(raw_spec: dict[str, Any], features: dict[str, tf.Tensor]) -> dict[str, Any]:
@@ -134,7 +139,7 @@ def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, sp
     """The serving signatures, all running the same TF Transform graph as training."""
     model.tft_layer = tft_output.transform_features_layer()
     full_spec = dict(tft_output.raw_feature_spec())
-    used = {k for k, f in spec.features.items() if f["transform"] != "drop"}
+    used = set(spec.served_features())
     raw_spec = {k: v for k, v in full_spec.items() if k in used}  # clients send only what the model uses
     dropped = {k: v for k, v in full_spec.items() if k not in used and k != spec.label}
     output_name = OUTPUT_KEYS[spec.task]
@@ -144,7 +149,8 @@ def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, sp
         out = dict(features)
         for name, fs in dropped.items():
             if isinstance(fs, tf.io.FixedLenFeature):
-                out[name] = tf.fill(tf.stack([batch, *fs.shape]), tf.constant("" if fs.dtype == tf.string else 0, fs.dtype))
+                blank = tf.constant("" if fs.dtype == tf.string else 0, fs.dtype)
+                out[name] = tf.fill(tf.stack([batch, *fs.shape]), blank)
             else:
                 out[name] = tf.SparseTensor(tf.zeros([0, 2], tf.int64), tf.zeros([0], fs.dtype), tf.stack([batch, 1]))
         return out
@@ -168,7 +174,9 @@ def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, sp
     def transform_features(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         return model.tft_layer(tf.io.parse_example(examples, full_spec))
 
-    raw_signature = {name: tf.TensorSpec([None], serving_dtype(fs), name=name) for name, fs in sorted(raw_spec.items())}
+    raw_signature = {
+        name: tf.TensorSpec([None], serving_dtype(spec, name, fs), name=name) for name, fs in sorted(raw_spec.items())
+    }
 
     @tf.function(input_signature=[raw_signature], autograph=False)
     def serve_raw(features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -197,10 +205,20 @@ def run_fn(fn_args: Any) -> None:
     # (plain, tensor-control-flow-free) step code costs ~14 s per run on 2 cores and buys nothing.
     model.train_step = tf.autograph.experimental.do_not_convert(model.train_step)
     model.test_step = tf.autograph.experimental.do_not_convert(model.test_step)
-    model.fit(train, steps_per_epoch=fn_args.train_steps, epochs=1,
-              validation_data=evals, validation_steps=fn_args.eval_steps, verbose=0)
+    model.fit(
+        train,
+        steps_per_epoch=fn_args.train_steps,
+        epochs=1,
+        validation_data=evals,
+        validation_steps=fn_args.eval_steps,
+        verbose=0,
+    )
     # save_traces=False: Keras would trace (and autograph-convert) every layer's call for the
     # SavedModel, about 9 s here; serving and TFMA use the signatures, and the Keras model
     # reloads from its config. Trainer: 21 s -> 9 s on 20k rows.
-    model.save(fn_args.serving_model_dir, save_format="tf", save_traces=False,
-               signatures=make_signatures(model, tft_output, spec))
+    model.save(
+        fn_args.serving_model_dir,
+        save_format="tf",
+        save_traces=False,
+        signatures=make_signatures(model, tft_output, spec),
+    )

@@ -1,34 +1,73 @@
 """Declarative TFX pipelines: one YAML config -> a real TFX pipeline -> a served model.
 
-Command-line entry points (each a thin module): ``pipelines.run``, ``pipelines.datagen``,
-``pipelines.push`` (list pushed versions, roll back) and ``pipelines.serve`` (REST model server).
-Library entry points below; heavy dependencies (TensorFlow, TFX, Beam) load only
-when a pipeline is built or run, never on import of this package.
+The flow, one package per step (imports run one way, checked by ``make lint``)::
+
+    config/    YAML + --set -> a typed, frozen, validated PipelineConfig (no TensorFlow)
+    data/      which files a run reads, checks of the world and of each CSV, generators, the scaffold
+    build/     PipelineConfig -> tfx.dsl.Pipeline, the same for every engine
+    runners/   one module per engine: runs a built pipeline, returns what happened
+    results/   summary, run records and HTML reports, read back from ML Metadata and artifacts
+    serving/   the built-in TF-Serving-compatible server and the served versions
+
+``execute.run_pipeline`` is the one orchestration function behind ``python -m pipelines.run``.
+Commands (thin: parse, call one function, print, map errors to exit codes): ``pipelines.run``,
+``init``, ``datagen``, ``schema``, ``push``, ``serve``. Heavy dependencies (TensorFlow, TFX,
+Beam) load only when a pipeline is built or run, never on import of this package.
 
 Example:
-    >>> from pipelines import load_config, build_pipeline
+    >>> from pipelines import load_config, build_pipeline, run_pipeline
     >>> config = load_config("configs/ad_click.yaml", ["trainer.train_steps=200"])
-    >>> pipeline = build_pipeline(config)   # a tfx.dsl.Pipeline; imports TFX
+    >>> pipeline = build_pipeline(config)  # a tfx.dsl.Pipeline; imports TFX
+    >>> summary = run_pipeline(config)  # runs it locally; a RunSummary read from ML Metadata
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pipelines.config import PipelineConfig, load_config
-from pipelines.errors import ConfigError, DataValidationError, PipelineError, PipelineRunError, ServingError
+from pipelines.errors import (
+    ConfigError,
+    DataBlockedError,
+    DataValidationError,
+    PipelineError,
+    PipelineRunError,
+    PreflightError,
+    ScaffoldError,
+    ServingError,
+)
+
+if TYPE_CHECKING:
+    from pipelines.execute import RunOptions
+    from pipelines.results.summary import RunSummary
 
 
-def build_pipeline(config: PipelineConfig):  # noqa: ANN201 - returns tfx.dsl.Pipeline, imported lazily
+def build_pipeline(config: PipelineConfig) -> Any:
     """Build the ``tfx.dsl.Pipeline`` for a validated config (see ``pipelines.build``)."""
     from pipelines.build import build_pipeline as _build
 
     return _build(config)
 
 
+def run_pipeline(config: PipelineConfig, options: RunOptions | None = None) -> RunSummary:
+    """Run the pipeline for a validated config and return its summary (see ``pipelines.execute``)."""
+    from pipelines.execute import RunOptions
+    from pipelines.execute import run_pipeline as _run
+
+    return _run(config, options or RunOptions())
+
+
 __all__ = [
     "ConfigError",
+    "DataBlockedError",
     "DataValidationError",
     "PipelineConfig",
     "PipelineError",
     "PipelineRunError",
+    "PreflightError",
+    "ScaffoldError",
     "ServingError",
     "build_pipeline",
     "load_config",
+    "run_pipeline",
 ]

@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from pipelines.errors import PipelineError
 
 
-def main_guard(main: Callable[[], int]) -> int:
-    """Run a CLI ``main``; print a PipelineError as ``error: ...`` with no traceback."""
+def main_guard(main: Callable[[], int], *, failure_code: int = 1) -> int:
+    """Run a CLI ``main``; print a PipelineError as ``error: ...`` with no traceback.
+
+    ``failure_code`` replaces exit 1 for a failure, for a command whose 1 means something else
+    (``pipelines.schema diff --exit-code``: differences found).
+    """
     try:
         return main()
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return failure_code if exc.exit_code == 1 else exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -24,6 +28,9 @@ def main_guard(main: Callable[[], int]) -> int:
         if os.environ.get("PIPELINES_DEBUG"):
             traceback.print_exc()
         else:
-            print(f"error: unexpected {type(exc).__name__}: {exc}\n"
-                  "  hint: set PIPELINES_DEBUG=1 for the traceback, and please report it", file=sys.stderr)
-        return 1
+            print(
+                f"error: unexpected {type(exc).__name__}: {exc}\n"
+                "  hint: set PIPELINES_DEBUG=1 for the traceback, and please report it",
+                file=sys.stderr,
+            )
+        return failure_code

@@ -83,7 +83,7 @@ class PreflightError(DataValidationError):
     ``problems`` holds one ``pipelines.data.preflight.Problem`` per file and kind.
     """
 
-    def __init__(self, problems: list, *, hint: str | None = None) -> None:  # noqa: ANN001 - list[Problem]
+    def __init__(self, problems: list, *, hint: str | None = None) -> None:
         self.problems = list(problems)
         lines = [f"the input data cannot be read as this pipeline's CSV ({len(self.problems)} problems):"]
         for p in self.problems:

@@ -7,86 +7,31 @@
   the data would change: the anomalies, and a unified diff between the curated
   schema and the curated schema relaxed to accept the data (``tfdv.update_schema``).
   ``--exit-code`` exits 1 when there is a difference (for CI).
+
+The data is read as a run reads it (ExampleGen's reader and typing, then TFDV statistics:
+``pipelines.data.schema_review``), so both agree on every column's type.
+
+Exit codes (a failure never shares a code with "differences found"):
+    0  done (``diff``: no differences, or ``--exit-code`` not given)
+    1  ``diff --exit-code``: the data would change the schema
+    2  the config, a flag or the schema file is wrong (``ConfigError``)
+    3  an input file cannot be read as this pipeline's CSV (``PreflightError``)
+    5  the tool failed (any other error; ``PIPELINES_DEBUG=1`` shows the traceback)
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
-from typing import Any
 
-from pipelines.runners.logs import quiet_libraries, stderr_to
 from pipelines.cli import main_guard
-from pipelines.config import PipelineConfig, load_config
-from pipelines.errors import ConfigError
-from pipelines.data.sources import resolve, span_regex
+from pipelines.config import load_config
+from pipelines.data.schema_review import diff_schema, infer_schema
+from pipelines.runners.logs import quiet_libraries, stderr_to
 
-
-def data_glob(config: PipelineConfig) -> str:
-    """One glob for the files of the latest span (TFDV reads a pattern, not a list)."""
-    found = resolve(config.data.source, config.data.pattern, None)
-    if not found.spans:
-        return os.path.join(config.data.source, config.data.pattern)
-    regex = span_regex(config.data.pattern)
-    match = regex.match(os.path.relpath(found.files[0], config.data.source))
-    pattern = config.data.pattern
-    for placeholder, group in (("{SPAN}", "span"), ("{YYYY}", "year"), ("{MM}", "month"), ("{DD}", "day")):
-        if placeholder in pattern and match is not None:
-            pattern = pattern.replace(placeholder, match.group(group))
-    return os.path.join(config.data.source, pattern)
-
-
-def _statistics(config: PipelineConfig) -> Any:
-    import components  # noqa: F401 (TF_USE_LEGACY_KERAS)
-    import tensorflow_data_validation as tfdv
-
-    from pipelines.data.preflight import preflight
-
-    preflight(config)  # a malformed file gets the same clear message as in a run
-    return tfdv.generate_statistics_from_csv(data_glob(config))
-
-
-def _schema_dir(config: PipelineConfig) -> str:
-    if config.schema_.path:
-        return os.path.dirname(config.schema_.path)
-    return os.path.join("schemas", config.pipeline.name)
-
-
-def infer(config: PipelineConfig) -> str:
-    """Write ``schema.inferred.pbtxt`` beside the curated schema; returns its path."""
-    import tensorflow_data_validation as tfdv
-
-    schema = tfdv.infer_schema(_statistics(config))
-    out_dir = _schema_dir(config)
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "schema.inferred.pbtxt")
-    tfdv.write_schema_text(schema, path)
-    return path
-
-
-def diff(config: PipelineConfig) -> tuple[list[str], list[str]]:
-    """(anomaly lines, unified diff lines) of the current data against the curated schema."""
-    import tensorflow_data_validation as tfdv
-    from google.protobuf import text_format
-
-    from components.gate import findings_from_anomalies
-
-    if not config.schema_.path:
-        raise ConfigError(f"schema.path: {config.pipeline.name} has no curated schema to compare with",
-                          hint="run `python -m pipelines.schema infer` and set schema.path to the reviewed file")
-    curated = tfdv.load_schema_text(config.schema_.path)
-    stats = _statistics(config)
-    anomalies = tfdv.validate_statistics(stats, curated, environment="TRAINING")
-    findings = findings_from_anomalies(anomalies, "current", config.schema_.path, config.label.column)
-    lines = [f"{f.feature}: {f.kind}: {f.description}\n    fix: {f.fix}" for f in findings]
-    relaxed = tfdv.update_schema(curated, stats)
-    before = text_format.MessageToString(curated).splitlines()
-    after = text_format.MessageToString(relaxed).splitlines()
-    changes = list(difflib.unified_diff(before, after, config.schema_.path, "relaxed to accept the current data",
-                                        lineterm=""))
-    return lines, changes
+EXIT_DIFFERENCES = 1
+EXIT_FAILED = 5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,21 +45,28 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     if args.command == "infer":
         with stderr_to(os.devnull):
-            path = infer(config)
+            path = infer_schema(config)
         print(f"wrote {path}")
         if config.schema_.path:
-            print(f"review it against the curated {config.schema_.path} (`python -m pipelines.schema diff`), "
-                  "and copy over only the changes you mean")
+            print(
+                f"review it against the curated {config.schema_.path} (`python -m pipelines.schema diff`), "
+                "and copy over only the changes you mean"
+            )
         return 0
     with stderr_to(os.devnull):
-        anomalies, changes = diff(config)
+        found = diff_schema(config)
     print(f"current data vs {config.schema_.path}:")
-    print("\n".join(anomalies) if anomalies else "no anomalies: the data matches the curated schema")
-    if changes:
+    print("\n".join(found.anomalies) if found.anomalies else "no anomalies: the data matches the curated schema")
+    if found.changes:
         print("\nwhat the data would change in the schema:")
-        print("\n".join(changes))
-    return 1 if args.exit_code and (anomalies or changes) else 0
+        print("\n".join(found.changes))
+    return EXIT_DIFFERENCES if args.exit_code and (found.anomalies or found.changes) else 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    """``main`` under the CLI's error handling; a failure exits EXIT_FAILED, never the differences code."""
+    return main_guard(lambda: main(argv), failure_code=EXIT_FAILED)
 
 
 if __name__ == "__main__":
-    sys.exit(main_guard(main))
+    sys.exit(run())

@@ -1,55 +1,56 @@
 """Typed config -> TFX components -> ``tfx.dsl.Pipeline``. Pure: builds, never runs.
 
-The chain, in order (the node ids are what the progress lines and summary show):
+The chain, in order (the component names are what the progress lines and summary show;
+a gate is two nodes, see ``components.validation_gate``; resolver nodes only pick the next
+component's inputs and are not reported):
 
     CsvExampleGen -> ImportSchemaGen | SchemaGen -> StatisticsGen -> ExampleValidator
-      -> [drift_baseline_resolver] -> DataGate -> Transform -> [TransformGate] -> Trainer
+      -> [drift_baseline_resolver] -> DataGate (+ DataGate_stop) -> Transform
+      -> [TransformGate (+ TransformGate_stop)] -> Trainer
       -> baseline_resolver -> Evaluator -> Pusher (components.pusher.ServingPusher)
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 from typing import Any
 
-from pipelines.config import PipelineConfig
+from components import filesystem as fs
 from pipelines.build.evaluation import eval_config
+from pipelines.config import PipelineConfig
 from pipelines.errors import ConfigError
 
 # Generic, config-driven functions; referenced by module path so TFX builds no wheel.
 GENERIC_PREPROCESSING_FN = "components.transform.preprocessing_fn"
 GENERIC_RUN_FN = "components.trainer.run_fn"
+# The node that stops the run when a gate's verdict did not pass: "<gate id><STOP_SUFFIX>".
+STOP_SUFFIX = "_stop"
+
 
 def _digest(paths: list[str]) -> str:
     h = hashlib.sha256()
     for path in paths:
-        with open(path, "rb") as fh:
-            h.update(fh.read())
+        h.update(fs.read_bytes(path))
     return h.hexdigest()[:16]
 
 
-def staged_schema_path(config: PipelineConfig) -> str:
-    """Where the curated schema is staged, under a name derived from its content.
+def staged_schema_path(config: PipelineConfig) -> str | None:
+    """Where the curated schema is staged, under a name derived from its content; None without one.
 
     ImportSchemaGen's cache key holds the schema *path*, not its content: editing the
     curated schema in place would silently keep using the old one. A content-addressed
     copy makes an edit a cache miss (and an unchanged schema a hit).
     """
-    assert config.schema_.path
-    return os.path.join(config.pipeline.root, "schemas", _digest([config.schema_.path]), "schema.pbtxt")
+    if not config.schema_.path:
+        return None
+    return fs.join(config.pipeline.root, "schemas", _digest([config.schema_.path]), "schema.pbtxt")
 
 
 def stage_schema(config: PipelineConfig) -> None:
-    """Copy the curated schema to ``staged_schema_path`` (the runner calls this before running)."""
-    if config.schema_.path:
-        target = staged_schema_path(config)
-        if not os.path.exists(target):
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copyfile(config.schema_.path, target + ".tmp")
-            os.replace(target + ".tmp", target)
+    """Copy the curated schema to ``staged_schema_path`` (before building; a no-op without one)."""
+    target = staged_schema_path(config)
+    if target is not None and not fs.exists(target):
+        fs.copy(config.schema_.path, target)
 
 
 def code_version(*modules: str) -> str:
@@ -66,70 +67,108 @@ def code_version(*modules: str) -> str:
     return _digest(paths)
 
 
-def component_names(config: PipelineConfig) -> list[str]:
-    """The ids of the components ``build_components`` makes, in run order, without importing TFX.
+def component_nodes(config: PipelineConfig) -> dict[str, list[str]]:
+    """Each reported component and the pipeline node ids it is made of, in run order, without TFX.
 
-    Used to report every component (skipped ones too) when a run stops early.
-    ``tests/e2e`` checks it against the built pipeline.
+    A gate is its decision node and its stop node; resolver nodes belong to no component.
+    The progress lines and the summary report these components, skipped ones too.
+    ``build_pipeline`` checks the pipeline it builds against this list.
+
+    Example:
+        >>> component_nodes(config)["DataGate"]
+        ['DataGate', 'DataGate_stop']
     """
-    names = ["CsvExampleGen", "ImportSchemaGen" if config.schema_.path else "SchemaGen", "StatisticsGen",
-             "ExampleValidator", "DataGate", "Transform"]
-    if config.validation.post_transform:
-        names.append("TransformGate")
-    return names + ["Trainer", "Evaluator", "Pusher"]
+    gates = ["DataGate", *(["TransformGate"] if config.validation.post_transform else [])]
+    names = [
+        "CsvExampleGen",
+        "ImportSchemaGen" if config.schema_.path else "SchemaGen",
+        "StatisticsGen",
+        "ExampleValidator",
+        "DataGate",
+        "Transform",
+        *gates[1:],
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+    ]
+    return {name: [name, name + STOP_SUFFIX] if name in gates else [name] for name in names}
 
 
-def gate_policy(config: PipelineConfig, gate: str) -> str:
-    """The validation gate's parameters (JSON): severity, allowances, drift and skew bounds."""
-    v = config.validation
-    policy: dict[str, Any] = {
+def component_names(config: PipelineConfig) -> list[str]:
+    """The reported components in run order (the keys of :func:`component_nodes`)."""
+    return list(component_nodes(config))
+
+
+def gate_parameters(config: PipelineConfig, gate: str) -> dict[str, Any]:
+    """The typed parameters of the ``gate`` ("data" or "transform") ValidationGate.
+
+    Drift and skew bounds only for the data gate; optional parameters left out when unset.
+    See :func:`components.gate.policy_from_parameters` for their meaning.
+    """
+    v, label = config.validation, config.label
+    params: dict[str, Any] = {
         "gate": gate,
         "block_on": v.block_on,
-        "allow": {f: sorted(v.allowed_kinds(f)) for f in v.allow},
+        "allow": {f: sorted(v.allowed_kinds(f)) for f in sorted(v.allow)},
+        "label": label.column,
+        "task": label.task,
+        "classes": label.class_names or None,
+        "positive": None if label.positive is None else str(label.positive),
         "schema_path": config.schema_.path,
-        "label": config.label.column,
     }
     if gate == "data":
-        policy["drift"] = v.drift.model_dump()
+        params.update(
+            drift_categorical_threshold=float(v.drift.categorical_threshold),
+            drift_numeric_threshold=float(v.drift.numeric_threshold),
+            drift_features={f: float(b) for f, b in sorted(v.drift.features.items())},
+        )
         if v.skew.serving_data:
-            policy["skew"] = {"threshold": v.skew.threshold}
-            policy["skew_data"] = os.path.join(v.skew.serving_data, "*.csv")
-    return json.dumps(policy, sort_keys=True)
+            params.update(skew_threshold=float(v.skew.threshold), skew_data=fs.join(v.skew.serving_data, "*.csv"))
+    return {k: p for k, p in params.items() if p is not None}
 
 
 def build_components(config: PipelineConfig, until: str | None = None) -> list[Any]:
     """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
-    from pipelines.build.tfx_api import tfx
-
     from tfx.components.example_gen.component import FileBasedExampleGen
     from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
 
     from components.csv_example_gen import Executor as CsvExecutor
     from components.pusher import ServingPusher
     from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
-    from components.validation_gate import ValidationGate, ValidationVerdict
+    from components.validation_gate import StopIfBlocked, ValidationGate, ValidationVerdict
+    from pipelines.build.tfx_api import tfx
 
     output_config = tfx.proto.Output(
-        split_config=tfx.proto.SplitConfig(splits=[
-            tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.data.split.train),
-            tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.data.split.eval),
-        ]))
+        split_config=tfx.proto.SplitConfig(
+            splits=[
+                tfx.proto.SplitConfig.Split(name="train", hash_buckets=config.data.split.train),
+                tfx.proto.SplitConfig.Split(name="eval", hash_buckets=config.data.split.eval),
+            ]
+        )
+    )
     input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=config.data.pattern)])
     range_config = None
     if config.data.rolling_spans:
         range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
     # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py.
     example_gen = FileBasedExampleGen(
-        input_base=config.data.source, input_config=input_config, output_config=output_config,
-        range_config=range_config, custom_executor_spec=BeamExecutorSpec(CsvExecutor)).with_id("CsvExampleGen")
+        input_base=config.data.source,
+        input_config=input_config,
+        output_config=output_config,
+        range_config=range_config,
+        custom_executor_spec=BeamExecutorSpec(CsvExecutor),
+    ).with_id("CsvExampleGen")
 
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     if config.schema_.path:
         schema_gen = tfx.components.ImportSchemaGen(schema_file=staged_schema_path(config))
     else:
-        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
+        )
     example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
     gate_inputs: dict[str, Any] = {}
     validation: list[Any] = []
     if config.validation.drift.enabled:
@@ -145,10 +184,11 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         anomalies=example_validator.outputs["anomalies"],
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
-        policy=gate_policy(config, "data"),
         **gate_inputs,
+        **gate_parameters(config, "data"),
     ).with_id("DataGate")
-    validation.append(data_gate)
+    data_stop = StopIfBlocked(verdict=data_gate.outputs["verdict"]).with_id("DataGate" + STOP_SUFFIX)
+    validation += [data_gate, data_stop]
     ingest = [example_gen, schema_gen, statistics_gen, example_validator, *validation]
     if until == "validate":
         return ingest
@@ -159,16 +199,23 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         preprocessing_fn=config.transform.preprocessing_fn or GENERIC_PREPROCESSING_FN,
         # Pre- and post-transform statistics feed only the post-transform gate.
         disable_statistics=not config.validation.post_transform,
-        custom_config={**config.transform_spec(), "code_version": code_version(
-            "components.transform", "components.spec", *_user_module(config.transform.preprocessing_fn))},
+        custom_config={
+            **config.transform_spec(),
+            "code_version": code_version(
+                "components.transform", "components.spec", *_user_module(config.transform.preprocessing_fn)
+            ),
+        },
     )
-    transform.add_upstream_node(data_gate)  # bad data never reaches Transform
+    # Bad data never reaches Transform; an ordering edge only, so a rerun gate is no cache miss here.
+    transform.add_upstream_node(data_stop)
     after_transform: list[Any] = []
     if config.validation.post_transform:
         transform_gate = ValidationGate(
-            anomalies=transform.outputs["post_transform_anomalies"], policy=gate_policy(config, "transform"),
+            anomalies=transform.outputs["post_transform_anomalies"],
+            **gate_parameters(config, "transform"),
         ).with_id("TransformGate")
-        after_transform.append(transform_gate)
+        transform_stop = StopIfBlocked(verdict=transform_gate.outputs["verdict"]).with_id("TransformGate" + STOP_SUFFIX)
+        after_transform += [transform_gate, transform_stop]
     trainer = tfx.components.Trainer(
         run_fn=config.trainer.run_fn or GENERIC_RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -176,8 +223,10 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.trainer.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=config.trainer.eval_steps),
-        custom_config={**config.trainer_spec(), "code_version": code_version(
-            "components.trainer", "components.spec", *_user_module(config.trainer.run_fn))},
+        custom_config={
+            **config.trainer_spec(),
+            "code_version": code_version("components.trainer", "components.spec", *_user_module(config.trainer.run_fn)),
+        },
     )
     for node in after_transform:
         trainer.add_upstream_node(node)
@@ -214,13 +263,24 @@ def _user_module(function_path: str | None) -> list[str]:
 
 
 def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
-    """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``)."""
+    """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``).
+
+    Stage the curated schema first (:func:`stage_schema`): ImportSchemaGen reads the staged copy.
+
+    Raises:
+        RuntimeError: the built nodes disagree with :func:`component_nodes` (a bug in this module).
+    """
     from pipelines.build.tfx_api import tfx
 
+    components = build_components(config, until)
+    built = [c.id for c in components if not isinstance(c, tfx.dsl.Resolver)]
+    planned = [node for nodes in component_nodes(config).values() for node in nodes]
+    if built != planned[: len(built)]:
+        raise RuntimeError(f"pipelines.build: component_nodes() lists {planned}, build_components() made {built}")
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,
         pipeline_root=config.pipeline.root,
-        components=build_components(config, until),
+        components=components,
         enable_cache=config.pipeline.enable_cache,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path),
         beam_pipeline_args=config.beam.args(),

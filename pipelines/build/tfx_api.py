@@ -57,16 +57,25 @@ from tfx.types.channel import Channel  # noqa: E402
 
 tfx = SimpleNamespace(
     components=SimpleNamespace(
-        CsvExampleGen=CsvExampleGen, StatisticsGen=StatisticsGen, SchemaGen=SchemaGen,
-        ImportSchemaGen=ImportSchemaGen, ExampleValidator=ExampleValidator, Transform=Transform,
-        Trainer=Trainer, Evaluator=Evaluator,
+        CsvExampleGen=CsvExampleGen,
+        StatisticsGen=StatisticsGen,
+        SchemaGen=SchemaGen,
+        ImportSchemaGen=ImportSchemaGen,
+        ExampleValidator=ExampleValidator,
+        Transform=Transform,
+        Trainer=Trainer,
+        Evaluator=Evaluator,
     ),
     dsl=SimpleNamespace(Pipeline=Pipeline, Resolver=Resolver, Channel=Channel),
     types=SimpleNamespace(standard_artifacts=standard_artifacts),
     proto=SimpleNamespace(
-        Output=example_gen_pb2.Output, SplitConfig=example_gen_pb2.SplitConfig, Input=example_gen_pb2.Input,
-        RangeConfig=range_config_pb2.RangeConfig, RollingRange=range_config_pb2.RollingRange,
-        TrainArgs=trainer_pb2.TrainArgs, EvalArgs=trainer_pb2.EvalArgs,
+        Output=example_gen_pb2.Output,
+        SplitConfig=example_gen_pb2.SplitConfig,
+        Input=example_gen_pb2.Input,
+        RangeConfig=range_config_pb2.RangeConfig,
+        RollingRange=range_config_pb2.RollingRange,
+        TrainArgs=trainer_pb2.TrainArgs,
+        EvalArgs=trainer_pb2.EvalArgs,
     ),
     orchestration=SimpleNamespace(metadata=metadata, LocalDagRunner=LocalDagRunner),
 )

@@ -1,7 +1,10 @@
 """The pipeline config: YAML + ``--set`` overrides -> one typed, frozen, validated object.
 
-Imports run one way: ``loader`` -> ``checks``, ``messages`` -> ``models``. Nothing here
-imports TensorFlow, TFX or Beam, so a bad config is rejected in well under a second.
+Imports run one way: ``loader`` -> ``checks``, ``messages`` -> ``models`` -> ``features``,
+``evaluation``, ``source``, ``base``. Nothing here imports TensorFlow, TFX or Beam, so a bad
+config is rejected in well under a second. Loading checks types, keys and cross-field rules
+only and reads no other file; ``pipelines.data.environment.check_environment`` checks the
+data, the schema file and user modules, in the commands that read data.
 
 Example:
     >>> cfg = load_config("configs/ad_click.yaml", ["trainer.train_steps=200"])
@@ -19,6 +22,7 @@ from pipelines.config.models import (
     PipelineConfig,
     default_thresholds,
 )
+from pipelines.config.source import ConfigSource
 
 __all__ = [
     "ANOMALY_ALIASES",
@@ -26,6 +30,7 @@ __all__ = [
     "TASKS",
     "TASK_METRICS",
     "TRANSFORMS",
+    "ConfigSource",
     "PipelineConfig",
     "default_thresholds",
     "load_config",

@@ -1,13 +1,22 @@
-"""The ``evaluation`` section: metrics per task, slices and blessing thresholds."""
+"""The ``evaluation`` section: metrics per task, slices and blessing thresholds.
+
+Metric keys, the tasks that allow them and the task defaults come from the one table of
+metric names (``components.metric_names``).
+
+Example:
+    >>> TASK_METRICS["regression"][0]
+    ['mae', 'rmse', 'r2', 'example_count']
+"""
 
 from __future__ import annotations
 
-import typing
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 from pydantic import Field, model_validator
 
+from components import metric_names
 from pipelines.config.base import Strict as _Strict
+
 
 class ChangeThreshold(_Strict):
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
@@ -33,18 +42,12 @@ class Threshold(_Strict):
         return self
 
 
-MetricName = Literal["auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss",
-                     "mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"]
-METRICS: tuple[str, ...] = typing.get_args(MetricName)
+# Our metric keys, which tasks allow them and which are the default: the table in components.metric_names.
+MetricName = Literal[metric_names.KEYS]  # type: ignore[valid-type]  # built from the table at run time
+METRICS: tuple[str, ...] = metric_names.KEYS
 # Which metrics make sense for which task; the first list of each is the default.
 TASK_METRICS: dict[str, tuple[list[str], set[str]]] = {
-    "binary": (["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
-               {"auc", "auc_pr", "accuracy", "precision", "recall", "calibration", "log_loss", "example_count",
-                "mean_label", "mean_prediction"}),
-    "multiclass": (["accuracy", "precision", "recall", "log_loss", "example_count"],
-                   {"accuracy", "precision", "recall", "log_loss", "example_count"}),
-    "regression": (["mae", "rmse", "r2", "example_count"],
-                   {"mae", "mse", "rmse", "r2", "example_count", "mean_label", "mean_prediction"}),
+    task: metric_names.task_metrics(task) for task in metric_names.TASKS
 }
 
 
@@ -52,22 +55,29 @@ def default_thresholds(task: str, n_classes: int = 2) -> dict[str, Threshold]:
     """Blessing bars when the config sets none: beat a trivial model, and do not lose to the served one."""
     if task == "multiclass":
         # Better than guessing uniformly by 5 points; at most 1 point of accuracy lost vs the baseline.
-        return {"accuracy": Threshold(lower_bound=round(1.0 / n_classes + 0.05, 4),
-                                      change=ChangeThreshold(absolute=-0.01))}
+        return {
+            "accuracy": Threshold(lower_bound=round(1.0 / n_classes + 0.05, 4), change=ChangeThreshold(absolute=-0.01))
+        }
     if task == "regression":
         # Better than predicting the mean (R² > 0); MAE at most 2% worse than the baseline's.
-        return {"r2": Threshold(lower_bound=0.0),
-                "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02))}
+        return {
+            "r2": Threshold(lower_bound=0.0),
+            "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02)),
+        }
     return {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))}
 
 
 class EvaluationSection(_Strict):
     metrics: list[MetricName] = Field(
-        default_factory=list, description="Default by task: binary auc, accuracy, precision, recall, calibration; "
-        "multiclass accuracy, per-class precision and recall, log_loss; regression mae, rmse, r2.")
-    slices: list[Union[str, list[str]]] = Field(
+        default_factory=list,
+        description="Default by task: binary auc, accuracy, precision, recall, calibration; "
+        "multiclass accuracy, per-class precision and recall, log_loss; regression mae, rmse, r2.",
+    )
+    slices: list[str | list[str]] = Field(
         default_factory=list, description="Feature slices (a name, or a list for a cross); overall is always computed."
     )
     thresholds: dict[MetricName, Threshold] | None = Field(
-        None, description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
-        "{} blesses every model.")
+        None,
+        description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
+        "{} blesses every model.",
+    )

@@ -17,8 +17,9 @@ import yaml
 from pydantic import ValidationError
 
 from pipelines.config.checks import CHECKS
-from pipelines.config.messages import describe_error, locate
+from pipelines.config.messages import describe_error
 from pipelines.config.models import PipelineConfig
+from pipelines.config.source import ConfigSource
 from pipelines.errors import ConfigError
 
 
@@ -50,13 +51,13 @@ def _key_lines(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tup
     lines: dict[tuple[Any, ...], int] = {}
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            path = prefix + (k.value,)
+            path = (*prefix, k.value)
             lines[path] = k.start_mark.line + 1
             lines.update(_key_lines(v, path))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            lines[prefix + (i,)] = v.start_mark.line + 1
-            lines.update(_key_lines(v, prefix + (i,)))
+            lines[(*prefix, i)] = v.start_mark.line + 1
+            lines.update(_key_lines(v, (*prefix, i)))
     return lines
 
 
@@ -96,7 +97,12 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
 
 
 def load_config(path: str | os.PathLike[str], overrides: list[str] | tuple[str, ...] = ()) -> PipelineConfig:
-    """Load a YAML pipeline config, apply ``--set`` overrides, validate everything.
+    """Load a YAML pipeline config, apply ``--set`` overrides, validate types, keys and
+    cross-field rules. Reads no file but the config itself: checks of the data, the schema
+    file and user modules are ``pipelines.data.environment.check_environment``.
+
+    The returned config keeps where each key was written (``config.origin``), so later
+    checks can name the file and line too.
 
     Raises:
         ConfigError: naming the file, line and dotted key of every problem found.
@@ -133,12 +139,13 @@ def load_config(path: str | os.PathLike[str], overrides: list[str] | tuple[str, 
         _apply_override(data, parts, value, text_)
         overridden[tuple(parts)] = text_
 
+    source = ConfigSource(name, lines, overridden)
     try:
-        config = PipelineConfig.model_validate(data)
+        config = PipelineConfig.model_validate(data, context={"origin": source})
     except ValidationError as exc:
-        raise ConfigError([describe_error(err, name, lines, overridden) for err in exc.errors()]) from exc
+        raise ConfigError([describe_error(err, source) for err in exc.errors()]) from exc
 
     problems = [p for check in CHECKS for p in check(config)]
     if problems:
-        raise ConfigError([locate(name, lines, overridden, key) + msg for key, msg in problems])
+        raise source.error(problems)
     return config

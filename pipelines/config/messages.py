@@ -7,12 +7,15 @@ union tags (a feature's ``transform``) are hidden from the path the user sees.
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel
+
+from pipelines.config.features import TRANSFORMS
+from pipelines.config.models import PipelineConfig
+from pipelines.config.source import ConfigSource
 
 
 def _unwrap(tp: Any) -> Any:
@@ -31,8 +34,6 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], Any]:
     Returns the user-facing key path (union tags removed, aliases applied) and the
     type found at the end, so unknown keys can be compared with the allowed ones.
     """
-    from pipelines.config.models import PipelineConfig
-
     tp: Any = PipelineConfig
     shown: list[str] = []
     for part in loc:
@@ -50,8 +51,11 @@ def _walk(loc: tuple[Any, ...]) -> tuple[list[str], Any]:
         elif typing.get_origin(tp) is Union:
             members = [_unwrap(a) for a in typing.get_args(tp)]
             tagged = [
-                m for m in members
-                if isinstance(m, type) and issubclass(m, BaseModel) and "transform" in m.model_fields
+                m
+                for m in members
+                if isinstance(m, type)
+                and issubclass(m, BaseModel)
+                and "transform" in m.model_fields
                 and typing.get_args(m.model_fields["transform"].annotation) == (part,)
             ]
             if tagged:  # a discriminated-union tag: not a key the user wrote
@@ -71,51 +75,40 @@ def _allowed_keys(tp: Any) -> list[str]:
     return []
 
 
-def locate(file: str, lines: dict[tuple[Any, ...], int], overridden: dict[tuple[str, ...], str], key: str) -> str:
-    parts = tuple(int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]\.?", key) if p != "")
-    for n in range(len(parts), 0, -1):
-        if parts[:n] in overridden:
-            return f"--set {overridden[parts[:n]]}: {key}: "
-        if parts[:n] in lines:
-            return f"{file}:{lines[parts[:n]]}: {key}: "
-    return f"{file}: {key}: "
-
-
-def describe_error(err: dict[str, Any], file: str, lines: dict[tuple[Any, ...], int], overridden: dict[tuple[str, ...], str]) -> str:
+def describe_error(err: dict[str, Any], source: ConfigSource) -> str:
+    """One pydantic error as ``file:line: dotted.key: message``."""
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
         parent_path, parent_tp = _walk(loc[:-1])
         unknown = str(loc[-1])
         allowed = _allowed_keys(parent_tp)
-        key = ".".join(parent_path + [unknown])
+        key = ".".join([*parent_path, unknown])
         guess = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
         msg = f"unknown key {unknown!r}"
         if guess:
             msg += f"; did you mean {guess[0]!r}?"
         if allowed:
             msg += f" (allowed here: {', '.join(allowed)})"
-        return locate(file, lines, overridden, key) + msg
+        return source.locate(key) + msg
     path, _ = _walk(loc)
     key = ".".join(path) or "(top level)"
     if kind == "missing":
-        return locate(file, lines, overridden, key) + "required key is missing"
-    from pipelines.config.models import TRANSFORMS
-
+        return source.locate(key) + "required key is missing"
     if kind == "union_tag_invalid":
-        return locate(file, lines, overridden, key + ".transform") + (
+        return source.locate(key + ".transform") + (
             f"unknown transform {err['input'].get('transform')!r}; allowed: {', '.join(TRANSFORMS)}"
         )
     if kind == "union_tag_not_found":
-        return locate(file, lines, overridden, key) + (
+        return source.locate(key) + (
             f"needs a 'transform' key (one of: {', '.join(TRANSFORMS)}), or write `{path[-1]}: zscore` as shorthand"
         )
     msg = err["msg"]
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     got = err.get("input")
     if kind not in ("model_type", "dict_type") and not isinstance(got, (dict, list)):
         msg += f" (got {got!r})"
     elif kind in ("model_type", "dict_type"):
         msg = f"must be a mapping (section), got {type(got).__name__} {got!r}"
-    return locate(file, lines, overridden, key) + msg
+    return source.locate(key) + msg

@@ -6,28 +6,36 @@ Built only through ``pipelines.config.load_config``.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import typing
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from pipelines.config.base import Strict as _Strict
 from pipelines.config.base import abspath as _abspath
 from pipelines.config.evaluation import (  # noqa: F401 - re-exported
-    METRICS, TASK_METRICS, ChangeThreshold, EvaluationSection, MetricName, Threshold, default_thresholds,
+    METRICS,
+    TASK_METRICS,
+    ChangeThreshold,
+    EvaluationSection,
+    MetricName,
+    Threshold,
+    default_thresholds,
 )
 from pipelines.config.features import TRANSFORMS, Feature  # noqa: F401 - re-exported
-
+from pipelines.config.source import ConfigSource
+from pipelines.config.validation import ANOMALY_ALIASES, ValidationSection  # noqa: F401 - re-exported
 
 
 class PipelineSection(_Strict):
     name: str = Field(description="Pipeline name; also the ML Metadata pipeline context.")
     root: str = Field(description="Pipeline root: artifacts and metadata.sqlite live here.")
     metadata_path: str | None = Field(None, description="SQLite ML Metadata file; default <root>/metadata.sqlite.")
-    enable_cache: bool = Field(True, description="Reuse a component's outputs when its inputs and settings are unchanged.")
+    enable_cache: bool = Field(
+        True, description="Reuse a component's outputs when its inputs and settings are unchanged."
+    )
 
     _abs = field_validator("root", "metadata_path")(_abspath)
 
@@ -86,12 +94,16 @@ TASKS: tuple[str, ...] = typing.get_args(Task)
 
 class LabelSection(_Strict):
     column: str = Field(description="CSV column holding the label.")
-    task: Task = Field("binary", description="binary (0/1, or two strings with `positive`), multiclass "
-                                           "(`classes`), or regression (a number).")
-    positive: Union[str, int, None] = Field(
-        None, description="binary only: the label value of the positive class, e.g. 'Yes'; default: labels are 0/1.")
-    classes: list[Union[str, int]] | None = Field(
-        None, description="multiclass only: every label value, in the order of the served `scores`.")
+    task: Task = Field(
+        "binary",
+        description="binary (0/1, or two strings with `positive`), multiclass (`classes`), or regression (a number).",
+    )
+    positive: str | int | None = Field(
+        None, description="binary only: the label value of the positive class, e.g. 'Yes'; default: labels are 0/1."
+    )
+    classes: list[str | int] | None = Field(
+        None, description="multiclass only: every label value, in the order of the served `scores`."
+    )
 
     @model_validator(mode="after")
     def _task_fields(self) -> LabelSection:
@@ -114,7 +126,9 @@ class LabelSection(_Strict):
 
 
 class ModelSection(_Strict):
-    type: Literal["dnn", "wide_and_deep"] = Field("dnn", description="dnn, or wide_and_deep (linear part on categoricals).")
+    type: Literal["dnn", "wide_and_deep"] = Field(
+        "dnn", description="dnn, or wide_and_deep (linear part on categoricals)."
+    )
     hidden_units: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [64, 32], min_length=1)
     embedding_dim: int = Field(8, ge=1, description="Default embedding size for categorical features.")
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
@@ -126,7 +140,9 @@ class TrainerSection(_Strict):
     batch_size: int = Field(128, ge=1)
     learning_rate: float = Field(1e-3, gt=0)
     optimizer: Literal["adam", "sgd", "adagrad", "rmsprop"] = "adam"
-    run_fn: str | None = Field(None, description="Custom run_fn as 'package.module.function' (replaces the generic one).")
+    run_fn: str | None = Field(
+        None, description="Custom run_fn as 'package.module.function' (replaces the generic one)."
+    )
 
     @field_validator("run_fn")
     @classmethod
@@ -178,8 +194,12 @@ class BeamSection(_Strict):
 class PushSection(_Strict):
     serving_dir: str = Field(description="TF Serving model base: <serving_dir>/<model_name>/<version>/.")
     model_name: str | None = Field(None, description="Served model name; default pipeline.name.")
-    keep_versions: int = Field(5, ge=1, description="Versions kept under <serving_dir>/<model_name>/; older ones are removed.")
-    infra_validation: bool = Field(True, description="Load and query the candidate in a separate process before pushing.")
+    keep_versions: int = Field(
+        5, ge=1, description="Versions kept under <serving_dir>/<model_name>/; older ones are removed."
+    )
+    infra_validation: bool = Field(
+        True, description="Load and query the candidate in a separate process before pushing."
+    )
     warmup_requests: int = Field(10, ge=0, le=1000, description="Eval rows written as TF Serving warm-up requests.")
 
     _abs = field_validator("serving_dir")(_abspath)
@@ -190,62 +210,6 @@ class PushSection(_Strict):
         if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
             raise ValueError("must hold only letters, digits, '_', '.' or '-'")
         return v
-
-
-# Friendly names for groups of TFDV anomaly kinds, usable in validation.allow.
-ANOMALY_ALIASES: dict[str, tuple[str, ...]] = {
-    "new_values": ("ENUM_TYPE_UNEXPECTED_STRING_VALUES",),
-    "missing_values": ("FEATURE_TYPE_LOW_FRACTION_PRESENT", "FEATURE_TYPE_LOW_NUMBER_PRESENT", "FEATURE_TYPE_NOT_PRESENT"),
-    "out_of_range": ("INT_TYPE_BIG_INT", "INT_TYPE_SMALL_INT", "FLOAT_TYPE_BIG_FLOAT", "FLOAT_TYPE_SMALL_FLOAT"),
-    "drift": ("COMPARATOR_L_INFTY_HIGH", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"),
-}
-
-
-class DriftSection(_Strict):
-    enabled: bool = Field(True, description="Compare with the data of the previous run that passed validation.")
-    categorical_threshold: float = Field(0.1, gt=0, description="Default L-infinity bound for categorical features.")
-    numeric_threshold: float = Field(0.1, gt=0, description="Default Jensen-Shannon bound for numeric features.")
-    features: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict, description="Per-feature bounds.")
-
-
-class SkewSection(_Strict):
-    serving_data: str | None = Field(None, description="Directory of serving-log CSV files to compare with training data.")
-    threshold: float = Field(0.1, gt=0, description="L-infinity / Jensen-Shannon bound for training/serving skew.")
-
-    _abs = field_validator("serving_data")(_abspath)
-
-
-class ValidationSection(_Strict):
-    block_on: Literal["error", "warning", "never"] = Field(
-        "error", description="Stop before training on anomalies of this severity or worse ('never': only report).")
-    allow: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Anomaly kinds tolerated per feature: TFDV kind names or new_values, missing_values, "
-        "out_of_range, drift.")
-    drift: DriftSection = Field(default_factory=DriftSection)
-    skew: SkewSection = Field(default_factory=SkewSection)
-    post_transform: bool = Field(True, description="Also gate on Transform's post-transform anomalies.")
-
-    @field_validator("allow")
-    @classmethod
-    def _kinds(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        from tensorflow_metadata.proto.v0 import anomalies_pb2  # protobuf only: cheap
-
-        known = set(anomalies_pb2.AnomalyInfo.Type.keys()) | set(ANOMALY_ALIASES)
-        for feature, kinds in v.items():
-            for kind in kinds:
-                if kind not in known:
-                    guess = difflib.get_close_matches(kind, sorted(known), n=1)
-                    hint = f"; did you mean {guess[0]!r}?" if guess else ""
-                    raise ValueError(f"{feature}: unknown anomaly kind {kind!r}{hint} "
-                                     f"(use {', '.join(ANOMALY_ALIASES)} or a TFDV AnomalyInfo.Type name)")
-        return v
-
-    def allowed_kinds(self, feature: str) -> set[str]:
-        kinds: set[str] = set()
-        for kind in self.allow.get(feature, []):
-            kinds.update(ANOMALY_ALIASES.get(kind, (kind,)))
-        return kinds
 
 
 class ServingSection(_Strict):
@@ -261,7 +225,9 @@ class PipelineConfig(_Strict):
     data: DataSection
     schema_: SchemaSection = Field(default_factory=SchemaSection, alias="schema")
     label: LabelSection
-    features: dict[str, Feature] = Field(min_length=1, description="Every CSV column but the label, with its transform.")
+    features: dict[str, Feature] = Field(
+        min_length=1, description="Every CSV column but the label, with its transform."
+    )
     model: ModelSection = Field(default_factory=ModelSection)
     transform: TransformSection = Field(default_factory=TransformSection)
     trainer: TrainerSection
@@ -272,6 +238,7 @@ class PipelineConfig(_Strict):
     serving: ServingSection = Field(default_factory=ServingSection)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    _origin: ConfigSource = PrivateAttr(default_factory=ConfigSource)
 
     @field_validator("features", mode="before")
     @classmethod
@@ -281,19 +248,38 @@ class PipelineConfig(_Strict):
             return {k: ({"transform": s} if isinstance(s, str) else s) for k, s in v.items()}
         return v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _task_defaults(cls, data: Any) -> Any:
+        # Metrics and thresholds default by task, filled in before validation so every reader
+        # sees the effective values and nothing changes the model afterwards. Input that is not
+        # well formed is left alone: validation names the key.
+        if not isinstance(data, dict):
+            return data
+        label = _as_dict(data.get("label"))
+        ev = _as_dict(data.get("evaluation", {}))
+        task = label.get("task", "binary") if label is not None else None
+        if ev is None or not isinstance(task, str) or task not in TASK_METRICS:
+            return data
+        metrics = ev.get("metrics") or TASK_METRICS[task][0]
+        thresholds = ev.get("thresholds")
+        if thresholds is None:  # the defaults, for the metrics that are computed
+            classes = label.get("classes") if task == "multiclass" else None
+            n_classes = len(classes) if isinstance(classes, list) and classes else 2
+            defaults = default_thresholds(task, n_classes)
+            thresholds = {m: t for m, t in defaults.items() if isinstance(metrics, list) and m in metrics}
+        return {**data, "evaluation": {**ev, "metrics": metrics, "thresholds": thresholds}}
+
     @model_validator(mode="after")
-    def _task_defaults(self) -> PipelineConfig:
-        # Metrics and thresholds default by task; filled here so every reader sees the effective values.
-        ev, label = self.evaluation, self.label
-        metrics = ev.metrics or TASK_METRICS[label.task][0]
-        if ev.thresholds is not None:
-            thresholds = dict(ev.thresholds)
-        else:  # the defaults, for the metrics that are computed
-            defaults = default_thresholds(label.task, len(label.class_names) or 2)
-            thresholds = {m: t for m, t in defaults.items() if m in metrics}
-        if metrics is not ev.metrics or thresholds != ev.thresholds:
-            object.__setattr__(self, "evaluation", ev.model_copy(update={"metrics": metrics, "thresholds": thresholds}))
+    def _keep_origin(self, info: ValidationInfo) -> PipelineConfig:
+        # Private state, set once while the model is built: where each key was written.
+        self._origin = (info.context or {}).get("origin") or ConfigSource()
         return self
+
+    @property
+    def origin(self) -> ConfigSource:
+        """Where this config came from (file, key lines, overrides), to locate later problems."""
+        return self._origin
 
     @property
     def model_name(self) -> str:
@@ -327,3 +313,8 @@ class PipelineConfig(_Strict):
         }
 
 
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    """A raw section as a dict (a model given in Python is dumped); None when it is neither."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    return value if isinstance(value, dict) else None

@@ -1,7 +1,7 @@
 """Infer a pipeline from a CSV sample: each column's type and transform, the label's task.
 
-Pure Python (no TensorFlow): ``pipelines.init`` calls it and writes the config and
-schema; the unit tests call it on tricky columns. Types follow ExampleGen's rule
+Pure Python (no TensorFlow): ``pipelines.data.scaffold_writer`` calls it and writes the
+config and schema; the unit tests call it on tricky columns. Types follow ExampleGen's rule
 (``components.csv_cells.cell_kind``), so the schema matches what ExampleGen writes.
 """
 
@@ -10,10 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from components.csv_cells import cell_kind, is_missing, merge_kinds
+from pipelines.errors import ScaffoldError
+
+__all__ = ["Choice", "ColumnProfile", "LabelChoice", "choose_label", "choose_transform", "profile"]
 
 MAX_TRACKED = 10_000  # distinct values tracked per column; more counts as "many"
 LOW_CARDINALITY_INT = 20  # an integer column with at most this many values is categorical
@@ -25,12 +29,29 @@ _ID_NAME = re.compile(r"(^|[_\-\s])(id|uuid|guid|key|index)$|^(id|uuid|guid|rown
 _ID_NAME_CAMEL = re.compile(r"[a-z](Id|ID|Uuid|UUID)$")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_POSITIVE_WORDS = ("yes", "y", "true", "t", "1", "positive", "pos", "churn", "churned", "fraud", "click", "clicked",
-                   "spam", "default", "defaulted", "bad", "success", "won", "win", "converted", "purchased")
-
-
-class ScaffoldError(ValueError):
-    """Input the scaffold cannot turn into a pipeline; the message says what to do."""
+_POSITIVE_WORDS = (
+    "yes",
+    "y",
+    "true",
+    "t",
+    "1",
+    "positive",
+    "pos",
+    "churn",
+    "churned",
+    "fraud",
+    "click",
+    "clicked",
+    "spam",
+    "default",
+    "defaulted",
+    "bad",
+    "success",
+    "won",
+    "win",
+    "converted",
+    "purchased",
+)
 
 
 @dataclass
@@ -104,13 +125,11 @@ def profile(header: Sequence[str], rows: Iterable[Sequence[str]], limit: int) ->
     columns = list(profiles.values())
     n = 0
     for row in rows:
-        if not row:
-            continue
         if n >= limit:
             break
         if len(row) != len(columns):
             continue  # the preflight check names such rows; the sample skips them
-        for col, cell in zip(columns, row):
+        for col, cell in zip(columns, row, strict=True):
             col.add(cell)
         n += 1
     return profiles, n
@@ -124,7 +143,7 @@ def _skewness(values: list[float]) -> float:
     var = sum((v - mean) ** 2 for v in values) / n
     if var <= 0:
         return 0.0
-    return sum((v - mean) ** 3 for v in values) / n / var ** 1.5
+    return sum((v - mean) ** 3 for v in values) / n / var**1.5
 
 
 def _missing_note(p: ColumnProfile, numeric: bool = False) -> str:
@@ -143,7 +162,7 @@ def _is_identifier(p: ColumnProfile) -> bool:
 
 
 def choose_transform(p: ColumnProfile) -> Choice:
-    """The transform for one feature column (see the module docstring of ``pipelines.init``)."""
+    """The transform for one feature column (the rules are listed in ``pipelines.init``'s docstring)."""
     if p.present == 0:
         return Choice({"transform": "drop"}, "always empty in the sample")
     if p.distinct == 1:
@@ -153,10 +172,14 @@ def choose_transform(p: ColumnProfile) -> Choice:
         return Choice({"transform": "drop"}, f"an identifier: {p.distinct / p.present:.0%} of its values are distinct")
     if p.kind == "string" and (p.datetimes or p.dates) >= 0.95 * p.present:
         if p.datetimes >= p.dates:
-            return Choice({"transform": "timestamp", "parts": ["hour", "day_of_week", "month"]},
-                          "date-times: hour, day of week and month" + _missing_note(p))
-        return Choice({"transform": "timestamp", "parts": ["day_of_week", "month"]},
-                      "dates: day of week and month" + _missing_note(p))
+            return Choice(
+                {"transform": "timestamp", "parts": ["hour", "day_of_week", "month"]},
+                "date-times: hour, day of week and month" + _missing_note(p),
+            )
+        return Choice(
+            {"transform": "timestamp", "parts": ["day_of_week", "month"]},
+            "dates: day of week and month" + _missing_note(p),
+        )
     if p.kind == "int" and p.leading_zero:
         return _categorical(p, "integer codes with leading zeros (e.g. postal codes): categories")
     if p.kind == "int" and p.distinct <= LOW_CARDINALITY_INT:
@@ -166,22 +189,32 @@ def choose_transform(p: ColumnProfile) -> Choice:
         lo, hi = min(p.numbers), max(p.numbers)
         rng = f"range {_num(lo)}..{_num(hi)}"
         if lo >= 0 and skew > HEAVY_TAIL_SKEW:
-            return Choice({"transform": "log"}, f"{p.kind}, {rng}, heavy right tail (skew {skew:.1f}): log, then "
-                                                f"z-score" + _missing_note(p, numeric=True))
+            return Choice(
+                {"transform": "log"},
+                f"{p.kind}, {rng}, heavy right tail (skew {skew:.1f}): log, then "
+                f"z-score" + _missing_note(p, numeric=True),
+            )
         return Choice({"transform": "zscore"}, f"{p.kind}, {rng}, skew {skew:.1f}: z-score" + _missing_note(p, True))
     looks_numeric = sum(1 for v in p.counts if re.fullmatch(r"[-+$€£]?[\d,.]+%?", v)) >= 0.9 * len(p.counts)
-    note = " (looks numeric but has separators or symbols, e.g. '1,234'; clean it upstream to use it as a number)" \
-        if looks_numeric else ""
+    note = (
+        " (looks numeric but has separators or symbols, e.g. '1,234'; clean it upstream to use it as a number)"
+        if looks_numeric
+        else ""
+    )
     return _categorical(p, "text" + note)
 
 
 def _categorical(p: ColumnProfile, what: str) -> Choice:
     if p.distinct <= VOCABULARY_MAX and not p.overflow:
-        return Choice({"transform": "vocabulary"}, f"{what}, {p.distinct} distinct values: vocabulary" + _missing_note(p))
+        return Choice(
+            {"transform": "vocabulary"}, f"{what}, {p.distinct} distinct values: vocabulary" + _missing_note(p)
+        )
     buckets = min(4096, 1 << max(6, math.ceil(math.log2(max(p.distinct, 2)))))
     many = f"over {MAX_TRACKED}" if p.overflow else str(p.distinct)
-    return Choice({"transform": "hash", "hash_buckets": buckets},
-                  f"{what}, {many} distinct values: hashed into {buckets} buckets" + _missing_note(p))
+    return Choice(
+        {"transform": "hash", "hash_buckets": buckets},
+        f"{what}, {many} distinct values: hashed into {buckets} buckets" + _missing_note(p),
+    )
 
 
 def _num(x: float) -> str:
@@ -208,24 +241,32 @@ def choose_label(p: ColumnProfile, task: str | None = None) -> LabelChoice:
         elif n <= MULTICLASS_MAX:
             task = "multiclass"
         else:
-            raise ScaffoldError(f"label column {p.name!r} holds {n if not p.overflow else 'over %d' % MAX_TRACKED} "
-                                f"different strings: too many classes for multiclass (at most {MULTICLASS_MAX}); "
-                                f"pick another label column or group its values upstream")
+            raise ScaffoldError(
+                f"label column {p.name!r} holds {n if not p.overflow else f'over {MAX_TRACKED}'} "
+                f"different strings: too many classes for multiclass (at most {MULTICLASS_MAX}); "
+                f"pick another label column or group its values upstream"
+            )
     if task == "regression":
         if p.kind not in ("int", "float"):
-            raise ScaffoldError(f"label column {p.name!r} holds text, e.g. {values[0]!r}; regression needs numbers "
-                                f"(pass --task binary or --task multiclass)")
-        return LabelChoice("regression", why=f"{p.kind} values {_num(min(p.numbers))}..{_num(max(p.numbers))}: "
-                                              f"regression")
+            raise ScaffoldError(
+                f"label column {p.name!r} holds text, e.g. {values[0]!r}; regression needs numbers "
+                f"(pass --task binary or --task multiclass)"
+            )
+        return LabelChoice(
+            "regression", why=f"{p.kind} values {_num(min(p.numbers))}..{_num(max(p.numbers))}: regression"
+        )
     if p.overflow or n > MULTICLASS_MAX:
         raise ScaffoldError(f"label column {p.name!r} has {n} values; too many for {task} (at most {MULTICLASS_MAX})")
     if p.kind == "float":
-        raise ScaffoldError(f"label column {p.name!r} holds fractional numbers; {task} needs class labels "
-                            f"(pass --task regression)")
+        raise ScaffoldError(
+            f"label column {p.name!r} holds fractional numbers; {task} needs class labels (pass --task regression)"
+        )
     if task == "binary":
         if n != 2:
-            raise ScaffoldError(f"label column {p.name!r} has {n} values {values[:5]}; binary needs exactly two "
-                                f"(pass --task multiclass)")
+            raise ScaffoldError(
+                f"label column {p.name!r} has {n} values {values[:5]}; binary needs exactly two "
+                f"(pass --task multiclass)"
+            )
         if p.kind == "int" and set(values) == {"0", "1"}:
             return LabelChoice("binary", why="two values, 0 and 1: binary")
         lowered = {v.lower(): v for v in values}
@@ -235,10 +276,11 @@ def choose_label(p: ColumnProfile, task: str | None = None) -> LabelChoice:
             positive = word
         else:
             positive = min(values, key=lambda v: (p.counts[v], v))
-            why = (f"two values {values}: binary, positive class {positive!r} (the rarer one, "
-                   f"{p.counts[positive] / p.present:.0%})")
+            why = (
+                f"two values {values}: binary, positive class {positive!r} (the rarer one, "
+                f"{p.counts[positive] / p.present:.0%})"
+            )
         return LabelChoice("binary", positive=_typed(positive, p.kind), why=why)
     if n < 2:
         raise ScaffoldError(f"label column {p.name!r} has a single value {values[0]!r}; nothing to learn")
-    return LabelChoice("multiclass", classes=[_typed(v, p.kind) for v in values],
-                       why=f"{n} values: multiclass")
+    return LabelChoice("multiclass", classes=[_typed(v, p.kind) for v in values], why=f"{n} values: multiclass")

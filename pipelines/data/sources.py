@@ -3,19 +3,26 @@
 Mirrors what CsvExampleGen's driver does with ``{SPAN}`` (digits) and ``{YYYY}``,
 ``{MM}``, ``{DD}`` (a date, as one span per day): the latest span, or the latest N
 with ``data.rolling_spans``. Pure Python, so the CLI can check the files before
-TFX is imported.
+TFX is imported. Paths go through ``components.filesystem`` (local or ``gs://``).
 """
 
 from __future__ import annotations
 
 import datetime
-import glob
 import os
 import re
 from dataclasses import dataclass
 
-_PLACEHOLDERS = {"{SPAN}": r"(?P<span>\d+)", "{YYYY}": r"(?P<year>\d{4})", "{MM}": r"(?P<month>\d{2})",
-                 "{DD}": r"(?P<day>\d{2})"}
+from components import filesystem as fs
+
+__all__ = ["InputFiles", "resolve", "span_regex"]
+
+_PLACEHOLDERS = {
+    "{SPAN}": r"(?P<span>\d+)",
+    "{YYYY}": r"(?P<year>\d{4})",
+    "{MM}": r"(?P<month>\d{2})",
+    "{DD}": r"(?P<day>\d{2})",
+}
 
 
 @dataclass(frozen=True)
@@ -42,20 +49,25 @@ def _span_of(match: re.Match[str]) -> int:
     return (date - datetime.date(1970, 1, 1)).days
 
 
+def _relative(path: str, source: str) -> str:
+    prefix = source.rstrip("/") + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, source)
+
+
 def resolve(source: str, pattern: str, rolling_spans: int | None = None) -> InputFiles:
     """The files of the latest span (or the latest ``rolling_spans`` spans), sorted."""
     if not any(p in pattern for p in _PLACEHOLDERS):
-        return InputFiles(sorted(f for f in glob.glob(os.path.join(source, pattern)) if os.path.isfile(f)), [])
+        return InputFiles([f for f in fs.glob(fs.join(source, pattern)) if fs.isfile(f)], [])
     wildcard = pattern
     for p in _PLACEHOLDERS:
         wildcard = wildcard.replace(p, "*")
     regex = span_regex(pattern)
     by_span: dict[int, list[str]] = {}
-    for path in glob.glob(os.path.join(source, wildcard)):
-        match = regex.match(os.path.relpath(path, source))
-        if match and os.path.isfile(path):
+    for path in fs.glob(fs.join(source, wildcard)):
+        match = regex.match(_relative(path, source))
+        if match and fs.isfile(path):
             by_span.setdefault(_span_of(match), []).append(path)
     if not by_span:
         return InputFiles([], [])
-    spans = sorted(by_span)[-(rolling_spans or 1):]
+    spans = sorted(by_span)[-(rolling_spans or 1) :]
     return InputFiles(sorted(f for s in spans for f in by_span[s]), spans)

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from components import filesystem as fs
 from pipelines.config import PipelineConfig
 from pipelines.data.sources import resolve
+
+__all__ = ["STATE_FILE", "cached_summary", "fingerprint", "record_success"]
 
 STATE_FILE = "last_success.json"
 _REPO = Path(__file__).resolve().parents[2]
@@ -51,48 +53,44 @@ def fingerprint(config: PipelineConfig, until: str | None) -> str:
     h.update(repr(until).encode())
     found = resolve(config.data.source, config.data.pattern, config.data.rolling_spans)
     for path in found.files:
-        st = os.stat(path)
-        h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    for path in ([Path(config.schema_.path)] if config.schema_.path else []) + _code_files(config):
-        h.update(str(path).encode())
-        h.update(path.read_bytes())
+        h.update(f"{path}|{fs.size(path)}|{fs.mtime_ns(path)}\n".encode())
+    if config.schema_.path:
+        h.update(config.schema_.path.encode())
+        h.update(fs.read_bytes(config.schema_.path))
+    for code in _code_files(config):  # this checkout's own source files
+        h.update(str(code).encode())
+        h.update(code.read_bytes())
     return h.hexdigest()
 
 
 def _metadata_state(config: PipelineConfig) -> list[int] | None:
     try:
-        st = os.stat(config.metadata_path)
+        return [fs.size(config.metadata_path), fs.mtime_ns(config.metadata_path)]
     except FileNotFoundError:
         return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 def _state_path(config: PipelineConfig) -> str:
-    return os.path.join(config.pipeline.root, STATE_FILE)
+    return fs.join(config.pipeline.root, STATE_FILE)
 
 
 def record_success(config: PipelineConfig, until: str | None, summary: dict[str, Any]) -> None:
     """Remember a succeeded run (atomically), for the next run's check."""
     state = {"fingerprint": fingerprint(config, until), "metadata": _metadata_state(config), "summary": summary}
-    path = _state_path(config)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(state, fh)
-    os.replace(tmp, path)
+    fs.write_text(_state_path(config), json.dumps(state))
 
 
 def cached_summary(config: PipelineConfig, until: str | None) -> dict[str, Any] | None:
     """The recorded summary, all components ``cached``, when nothing changed since; else None."""
     try:
-        with open(_state_path(config), encoding="utf-8") as fh:
-            state = json.load(fh)
+        state = json.loads(fs.read_text(_state_path(config)))
     except (OSError, ValueError):
         return None
     if state.get("metadata") != _metadata_state(config) or state.get("fingerprint") != fingerprint(config, until):
         return None
     summary = dict(state["summary"])
     pushed = summary.get("pushed")
-    if pushed and not os.path.isdir(pushed["path"]):
+    if pushed and not fs.isdir(pushed["path"]):
         return None  # the pushed version was removed: let TFX report the run as it is
     summary["components"] = [
         {**c, "status": "cached" if c["status"] in ("ran", "cached") else c["status"], "seconds": 0.0}

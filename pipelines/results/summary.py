@@ -1,23 +1,49 @@
-"""Read a finished run's results from ML Metadata -> summary table, JSON and exit status.
+"""A run's summary, read back from ML Metadata and the components' artifacts -> table, JSON, exit status.
 
-Everything is found through MLMD (the run's ``pipeline_run`` context and the
-artifacts attributed to it), never through guessed paths.
+Everything comes from the run's ``pipeline_run`` context in ML Metadata (named by the run id
+the runner set, ``RunOutcome.run_id``): each component's status and seconds from its nodes'
+executions, anomalies and drift from the gates' verdict artifacts, metrics from the
+evaluation, blessing and push from their artifacts. Only the wall-clock total, the engine's
+error message and the log path come from the run itself (``RunOutcome``, the command).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from components import filesystem as fs
+from components.gate import policy_from_parameters, read_anomalies, read_verdict
+from pipelines.build import component_names, component_nodes, gate_parameters
 from pipelines.config import PipelineConfig
-from pipelines.runners.local import RunRecord
+from pipelines.errors import DataBlockedError, PipelineRunError
+from pipelines.results.mlmd import Execution, artifact_property, open_store, read_run
+from pipelines.runners.base import RunOutcome
+
+__all__ = [
+    "RunSummary",
+    "collect",
+    "component_statuses",
+    "format_table",
+    "preflight_summary",
+    "read_evaluation",
+    "read_verdict",
+    "run_artifacts",
+]
 
 
 @dataclass
 class RunSummary:
+    """What a run produced, as ``pipelines.run`` prints it and writes it (``--summary``) as JSON.
+
+    ``status`` is ``succeeded`` (blessed or not), ``failed`` or ``blocked`` (a gate or preflight
+    stopped the data); each of ``components`` is ``{name, status, seconds}`` with status ``ran``,
+    ``cached``, ``failed`` or ``skipped``. ``raise_for_status`` turns the status into the CLI's error.
+    """
+
     status: str  # succeeded | failed | blocked
     pipeline: str
     run_id: str | None
@@ -45,62 +71,54 @@ class RunSummary:
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
 
+    @property
+    def failed_component(self) -> str | None:
+        """The first component that failed (a gate that blocked the data included), or None."""
+        return next((c["name"] for c in self.components if c["status"] == "failed"), None)
 
-def _store(metadata_path: str) -> Any:
-    from ml_metadata.metadata_store import metadata_store
-    from ml_metadata.proto import metadata_store_pb2
+    def raise_for_status(self) -> None:
+        """Raise the error the run's status calls for; return when it succeeded (blessed or not).
 
-    cfg = metadata_store_pb2.ConnectionConfig()
-    cfg.sqlite.filename_uri = metadata_path
-    cfg.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    return metadata_store.MetadataStore(cfg)
-
-
-def _latest_run_artifacts(store: Any, run_id: str | None = None) -> tuple[str | None, dict[str, list[Any]]]:
-    """(run id, artifacts by type name) of the named pipeline run, or the latest one."""
-    runs = store.get_contexts_by_type("pipeline_run")
-    if run_id is not None:
-        runs = [c for c in runs if c.name == run_id]
-    if not runs:
-        return None, {}
-    run = max(runs, key=lambda c: (c.create_time_since_epoch, c.id))
-    by_type: dict[str, list[Any]] = {}
-    types = {t.id: t.name for t in store.get_artifact_types()}
-    for art in store.get_artifacts_by_context(run.id):
-        by_type.setdefault(types.get(art.type_id, "?"), []).append(art)
-    for arts in by_type.values():
-        arts.sort(key=lambda a: a.id)
-    return run.name, by_type
+        Raises:
+            DataBlockedError: a gate's verdict blocked the data (exit 3).
+            PipelineRunError: a component or the engine failed (exit 1).
+        """
+        log = f"full log: {self.log_path}" if self.log_path else None
+        if self.status == "blocked":
+            raise DataBlockedError(
+                f"{self.failed_component or 'the validation gate'} stopped the run: the data has blocking "
+                "anomalies (listed above); nothing was trained or pushed",
+                hint="fix the data or the schema/config as each anomaly says" + (f"; {log}" if log else ""),
+            )
+        if self.status == "failed":
+            where = f"component {self.failed_component} failed" if self.failed_component else "pipeline failed"
+            raise PipelineRunError(f"{where}: {self.error or 'see the log'}", hint=log)
 
 
 def run_artifacts(config: PipelineConfig, run_id: str | None = None) -> tuple[str | None, dict[str, list[Any]]]:
-    """(run id, artifacts by type name) of a pipeline run (default: the latest), from ML Metadata.
+    """(run id, MLMD artifacts by type name) of a pipeline run, for exploring runs (the notebook).
+
+    ``run_id`` names the run (a summary's ``run_id``); None picks the newest run, which is only
+    right when nothing else runs the pipeline: the CLI always names the run it made.
 
     Example:
-        >>> run_id, arts = run_artifacts(load_config("configs/ad_click.yaml"))
+        >>> run_id, arts = run_artifacts(load_config("configs/ad_click.yaml"), "2026-01-31T10:00:00.123456")
         >>> arts["ModelEvaluation"][-1].uri
     """
-    if not os.path.exists(config.metadata_path):
+    if not fs.exists(config.metadata_path):
         return None, {}
-    return _latest_run_artifacts(_store(config.metadata_path), run_id)
-
-
-def _prop(artifact: Any, key: str) -> Any:
-    value = artifact.custom_properties.get(key)
-    if value is None:
-        return None
-    which = value.WhichOneof("value")
-    return getattr(value, which) if which else None
-
-
-def read_verdict(uri: str) -> dict[str, Any]:
-    from components.gate import VERDICT_FILE
-
-    path = os.path.join(uri, VERDICT_FILE)
-    if not os.path.exists(path):
-        return {"anomalies": []}
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+    if run_id is None:
+        runs = open_store(config.metadata_path).get_contexts_by_type("pipeline_run")
+        if not runs:
+            return None, {}
+        run_id = max(runs, key=lambda c: (c.create_time_since_epoch, c.id)).name
+    run = read_run(config.metadata_path, config.pipeline.name, run_id)
+    if not run.found:
+        return None, {}
+    by_type: dict[str, list[Any]] = {}
+    for art in run.artifacts:
+        by_type.setdefault(art.type_name, []).append(art.mlmd)
+    return run_id, by_type
 
 
 def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], list[str]]:
@@ -124,6 +142,7 @@ def read_evaluation(uri: str) -> tuple[dict[str, dict[str, float]], dict[str, di
 
 def _class_names(by_slice: dict[str, dict[str, float]], classes: list[str]) -> dict[str, dict[str, float]]:
     """``precision[classId:1]`` -> ``precision[ibis]``: per-class metrics named by the label value."""
+
     def rename(metric: str) -> str:
         m = re.fullmatch(r"(.*)\[classId:(\d+)\]", metric)
         return f"{m.group(1)}[{classes[int(m.group(2))]}]" if m and int(m.group(2)) < len(classes) else metric
@@ -131,40 +150,75 @@ def _class_names(by_slice: dict[str, dict[str, float]], classes: list[str]) -> d
     return {s: {rename(k): v for k, v in metrics.items()} for s, metrics in by_slice.items()}
 
 
-def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = None) -> RunSummary:
-    """Assemble the summary of the run just finished from ``record`` and ML Metadata."""
-    run_id, arts = run_artifacts(config)
-    if status is None:
-        status = "blocked" if record.blocked is not None else "failed" if record.error else "succeeded"
+def component_statuses(
+    components: Mapping[str, Sequence[str]], executions: Sequence[Execution]
+) -> list[dict[str, Any]]:
+    """Each component's status and seconds from its nodes' executions in the run.
+
+    ``failed`` when a node's execution failed or never ended, else ``ran`` when one ran,
+    ``cached`` when all were reused, ``skipped`` when none was started; seconds add up.
+
+    Example:
+        >>> component_statuses({"Trainer": ["Trainer"]}, [Execution("Trainer", "COMPLETE", 9.46)])
+        [{'name': 'Trainer', 'status': 'ran', 'seconds': 9.5}]
+    """
+    by_node: dict[str, list[Execution]] = {}
+    for e in executions:
+        by_node.setdefault(e.node, []).append(e)
+    out = []
+    for name, nodes in components.items():
+        found = [e for node in nodes for e in by_node.get(node, [])]
+        states = {e.state for e in found}
+        if not found:
+            status = "skipped"
+        elif states - {"COMPLETE", "CACHED"}:
+            status = "failed"
+        elif "COMPLETE" in states:
+            status = "ran"
+        else:
+            status = "cached"
+        out.append({"name": name, "status": status, "seconds": round(sum(e.seconds for e in found), 1)})
+    return out
+
+
+def collect(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
+    """The summary of the run ``outcome`` names, read from ML Metadata and the artifacts.
+
+    Status: ``blocked`` when a gate's verdict did not pass, ``failed`` when a component failed
+    or the engine stopped on an error, else ``succeeded`` (blessed or not).
+    """
+    run = read_run(config.metadata_path, config.pipeline.name, outcome.run_id)
+    components = component_statuses(component_nodes(config), run.executions)
+    verdicts = [read_verdict(a.uri) for a in run.of_type("ValidationVerdict")]
+    if any(not v["passed"] for v in verdicts):
+        status = "blocked"
+    elif outcome.error is not None or any(c["status"] == "failed" for c in components):
+        status = "failed"
+    else:
+        status = "succeeded"
     summary = RunSummary(
         status=status,
         pipeline=config.pipeline.name,
-        run_id=run_id,
-        seconds=round(record.seconds, 1),
+        run_id=outcome.run_id if run.found else None,
+        seconds=round(outcome.seconds, 1),
         task=config.label.task,
-        components=[{"name": c.name, "status": c.status, "seconds": round(c.seconds, 1)} for c in record.components],
-        error=record.error,
-        log_path=record.log_path,
+        components=components,
+        error=outcome.error,
+        log_path=outcome.log_path,
     )
-    verdicts = [read_verdict(a.uri) for a in arts.get("ValidationVerdict", [])]
-    if record.blocked is not None:
-        verdicts.append(record.blocked)
-    if verdicts:
-        for verdict in verdicts:
-            summary.anomalies += verdict["anomalies"]
-            summary.drift += verdict.get("drift", [])
-            summary.skew += verdict.get("skew", [])
-            if verdict.get("baseline_statistics"):
-                summary.artifacts["baseline_statistics"] = verdict["baseline_statistics"]
-    else:
-        from components.gate import read_anomalies
-
-        for art in arts.get("ExampleAnomalies", [])[-1:]:
-            summary.anomalies = [asdict(f) for f in read_anomalies(art.uri, config.schema_.path, config.label.column)]
-    for art in arts.get("ExampleStatistics", []):
-        if f"{os.sep}StatisticsGen{os.sep}" in art.uri:  # not Transform's pre/post-transform statistics
-            summary.artifacts["statistics"] = art.uri
-    for art in arts.get("ModelEvaluation", [])[-1:]:
+    for verdict in verdicts:
+        summary.anomalies += verdict["anomalies"]
+        summary.drift += verdict.get("drift", [])
+        summary.skew += verdict.get("skew", [])
+        if verdict.get("baseline_statistics"):
+            summary.artifacts["baseline_statistics"] = verdict["baseline_statistics"]
+    if not verdicts:  # the run stopped before the data gate decided: ExampleValidator's own findings
+        policy = policy_from_parameters(**gate_parameters(config, "data"))
+        for art in run.of_type("ExampleAnomalies", producer="ExampleValidator")[-1:]:
+            summary.anomalies = [asdict(f) for f in read_anomalies(art.uri, policy)]
+    for art in run.of_type("ExampleStatistics", producer="StatisticsGen")[-1:]:
+        summary.artifacts["statistics"] = art.uri
+    for art in run.of_type("ModelEvaluation")[-1:]:
         summary.artifacts["evaluation"] = art.uri
         by_slice, diffs, failed = read_evaluation(art.uri)
         by_slice, diffs = (_class_names(d, config.label.class_names) for d in (by_slice, diffs))
@@ -173,14 +227,34 @@ def collect(config: PipelineConfig, record: RunRecord, *, status: str | None = N
         summary.failed_thresholds = failed
         if diffs:
             summary.baseline = {"diff": diffs.get("overall", {})}
-    for art in arts.get("ModelBlessing", [])[-1:]:
-        summary.blessed = _prop(art, "blessed") == 1
-    for art in arts.get("PushedModel", [])[-1:]:
-        if _prop(art, "pushed") == 1:
-            summary.pushed = {"version": int(_prop(art, "pushed_version")), "path": _prop(art, "pushed_destination")}
+    for art in run.of_type("ModelBlessing")[-1:]:
+        summary.blessed = artifact_property(art.mlmd, "blessed") == 1
+    for art in run.of_type("PushedModel")[-1:]:
+        if artifact_property(art.mlmd, "pushed") == 1:
+            summary.pushed = {
+                "version": int(artifact_property(art.mlmd, "pushed_version")),
+                "path": artifact_property(art.mlmd, "pushed_destination"),
+            }
         else:
-            summary.push_reason = _prop(art, "push_reason") or None
+            summary.push_reason = artifact_property(art.mlmd, "push_reason") or None
     return summary
+
+
+def preflight_summary(config: PipelineConfig, problems: Sequence[Any], message: str) -> RunSummary:
+    """The summary of a run stopped by preflight, before any engine started: every component skipped.
+
+    ``problems`` are ``pipelines.data.preflight.Problem``s (each ``to_anomaly()``).
+    """
+    return RunSummary(
+        status="blocked",
+        pipeline=config.pipeline.name,
+        run_id=None,
+        seconds=0.0,
+        task=config.label.task,
+        components=[{"name": n, "status": "skipped", "seconds": 0.0} for n in component_names(config)],
+        anomalies=[p.to_anomaly() for p in problems],
+        error=message.splitlines()[0],
+    )
 
 
 def format_table(summary: RunSummary) -> str:
@@ -205,8 +279,10 @@ def format_table(summary: RunSummary) -> str:
     alarms = [d for d in summary.drift if d["exceeded"]]
     if summary.drift:
         worst = max(summary.drift, key=lambda d: d["value"] / d["threshold"])
-        lines.append(f"drift vs previous data: {len(alarms)} of {len(summary.drift)} features above bound "
-                     f"(largest: {worst['feature']} {worst['measure']} {worst['value']:.4f} / {worst['threshold']:g})")
+        lines.append(
+            f"drift vs previous data: {len(alarms)} of {len(summary.drift)} features above bound "
+            f"(largest: {worst['feature']} {worst['measure']} {worst['value']:.4f} / {worst['threshold']:g})"
+        )
     if summary.metrics:
         shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
         lines.append(f"eval metrics (overall): {shown}")
@@ -228,4 +304,9 @@ def format_table(summary: RunSummary) -> str:
         lines.append(f"{name} report: {path}")
     if summary.log_path:
         lines.append(f"log: {summary.log_path}")
+    if summary.engine == "fast-path":
+        lines.append(
+            f"nothing changed since run {summary.run_id}: every component would be cached, "
+            "TFX was not started (--no-fast-path runs it anyway)"
+        )
     return "\n".join(lines)

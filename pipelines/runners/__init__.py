@@ -1,5 +1,11 @@
-"""Runners execute a built pipeline; the pipeline built is the same for every runner."""
+"""Runners execute a built pipeline and say how the run went; one module per engine.
 
-from pipelines.runners.local import ComponentRecord, RunRecord, run_local
+``base`` holds the interface (``Runner``, ``RunOutcome``) and the console ``Progress``;
+``local`` the LocalDagRunner engine. What a run produced is read from ML Metadata by
+``pipelines.results``, never by a runner.
+"""
 
-__all__ = ["ComponentRecord", "RunRecord", "run_local"]
+from pipelines.runners.base import Progress, Runner, RunOutcome
+from pipelines.runners.local import LocalRunner
+
+__all__ = ["LocalRunner", "Progress", "RunOutcome", "Runner"]

@@ -1,182 +1,182 @@
-"""Run a pipeline with TFX's LocalDagRunner, reporting each component as it starts and ends.
+"""The local engine: TFX's LocalDagRunner in this process, one component after another.
 
-Progress comes from the runner's and launcher's own log records ("Component %s is
-running.", "A cached execution %d is used.", "Component %s is finished."), read by
-a logging handler, so the run itself is TFX's, untouched.
+The run id is set here before the run starts (LocalDagRunner's own format, an ISO timestamp)
+and read back from the compiled pipeline, so the summary reads exactly this run's
+``pipeline_run`` context from ML Metadata, never "the newest one".
+
+Progress lines come from the runner's and launcher's own log records ("Component %s is
+running.", "A cached execution %d is used.", "Component %s is finished."), read by a logging
+handler, so the run itself is TFX's, untouched. They are for the console only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
+from components import filesystem as fs
 from components import infra_check  # light: subprocess only, TensorFlow loads in its child
-from pipelines.runners.logs import quiet_libraries, stderr_to
-from pipelines.config import PipelineConfig
-from pipelines.errors import DataValidationError, PipelineRunError
+from pipelines.runners.base import Progress, Runner, RunOutcome
+from pipelines.runners.logs import stderr_to
+
+__all__ = ["LocalRunner"]
 
 
-@dataclass
-class ComponentRecord:
-    name: str
-    status: str = "skipped"  # ran | cached | failed | skipped
-    seconds: float = 0.0
-    started: float | None = None
+class _NodeEvents(logging.Handler):
+    """Turns LocalDagRunner's log records into node events for ``Progress`` and start hooks."""
 
-
-@dataclass
-class RunRecord:
-    components: list[ComponentRecord]
-    log_path: str
-    error: str | None = None
-    failed_component: str | None = None
-    blocked: dict[str, Any] | None = None  # the validation gate's verdict when it stopped the run
-    seconds: float = 0.0
-    by_name: dict[str, ComponentRecord] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.by_name = {c.name: c for c in self.components}
-
-
-class _ProgressHandler(logging.Handler):
-    """Turns the LocalDagRunner's log records into ComponentRecord updates and progress lines."""
-
-    def __init__(self, record: RunRecord, out: TextIO, on_start: dict[str, Any] | None = None) -> None:
+    def __init__(self, progress: Progress | None, on_start: Mapping[str, Callable[[], None]]) -> None:
         super().__init__(level=logging.INFO)
-        self.run = record
-        self.out = out
-        self.on_start = on_start or {}  # component name -> called when it starts
-        self.current: ComponentRecord | None = None
+        self.progress = progress
+        self.on_start = on_start
+        self.current: str | None = None
         self.cached = False
-
-    def _line(self, comp: ComponentRecord, text: str) -> None:
-        index = self.run.components.index(comp) + 1
-        width = max(len(c.name) for c in self.run.components)
-        print(f"[{index}/{len(self.run.components)}] {comp.name:<{width}}  {text}", file=self.out, flush=True)
 
     def emit(self, rec: logging.LogRecord) -> None:
         msg, args = rec.msg, rec.args
         if msg == "Component %s is running." and args:
-            comp = self.run.by_name.get(str(args[0]))
-            if comp is None:
-                return
-            self.current, self.cached = comp, False
-            comp.started = time.monotonic()
-            self._line(comp, "started")
-            if comp.name in self.on_start:
-                self.on_start[comp.name]()
+            self.current, self.cached = str(args[0]), False
+            if self.progress is not None:
+                self.progress.started(self.current)
+            if self.current in self.on_start:
+                self.on_start[self.current]()
         elif msg == "A cached execution %d is used.":
             self.cached = True
         elif msg == "Component %s is finished." and args and self.current is not None:
-            comp = self.current
-            comp.seconds = time.monotonic() - (comp.started or time.monotonic())
-            comp.status = "cached" if self.cached else "ran"
-            self._line(comp, f"{comp.status:<7} {comp.seconds:6.1f} s")
+            if self.progress is not None:
+                self.progress.finished(self.current, cached=self.cached)
             self.current = None
 
 
-def run_local(config: PipelineConfig, *, until: str | None = None, verbose: bool = False,
-              out: TextIO = sys.stdout) -> RunRecord:
-    """Build the pipeline and run it with LocalDagRunner; never raises for a component failure.
+class LocalRunner(Runner):
+    """Run a built pipeline with TFX's LocalDagRunner; the full log goes to ``log_dir``.
 
-    Returns the per-component record; ``record.error`` is set when a component failed and
-    ``record.blocked`` when the validation gate stopped the data. ``until='validate'`` runs
-    ingestion through the data gate only; the rest is reported as skipped.
+    Args:
+        log_dir: folder for this run's log file (``run-YYYYmmdd-HHMMSS.log``).
+        verbose: show TFX/TensorFlow logs on the console too.
+
+    Example:
+        >>> outcome = LocalRunner("runs/ad_click/logs").run(build_pipeline(config))
+        >>> collect(config, outcome).status
+        'succeeded'
     """
-    started = time.monotonic()
-    try:
-        return _run(config, until, verbose, out, started)
-    finally:
-        infra_check.discard_warm()  # a prewarmed checker the Pusher did not use
+
+    name = "local"
+
+    def __init__(self, log_dir: str, *, verbose: bool = False) -> None:
+        self.log_dir = log_dir
+        self.verbose = verbose
+
+    def run(self, pipeline: Any, progress: Progress | None = None) -> RunOutcome:
+        started = time.monotonic()
+        fs.makedirs(self.log_dir)
+        log_path = fs.join(self.log_dir, datetime.now().strftime("run-%Y%m%d-%H%M%S.log"))
+        dag_runner = _dag_runner(datetime.now().isoformat())
+        events = _NodeEvents(progress, _start_hooks(pipeline))
+        error = None
+        try:
+            with _logging_to(log_path, events, self.verbose):
+                try:
+                    # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: that goes to the log file too.
+                    with stderr_to(None if self.verbose else log_path):
+                        dag_runner.run(pipeline)
+                except Exception as exc:  # a component failed: ML Metadata has it; keep the message, go on
+                    logging.getLogger(__name__).exception("pipeline failed")
+                    if progress is not None and events.current is not None:
+                        progress.failed(events.current, blocked=_data_blocked(exc))
+                    error = _short_error(exc)
+        finally:
+            infra_check.discard_warm()  # a prewarmed checker the Pusher did not use
+        return RunOutcome(
+            run_id=dag_runner.run_id,
+            engine=self.name,
+            seconds=time.monotonic() - started,
+            log_path=log_path,
+            error=error,
+        )
 
 
-def _run(config: PipelineConfig, until: str | None, verbose: bool, out: TextIO, started: float) -> RunRecord:
-    quiet_libraries(verbose)
-    log_dir = os.path.join(config.pipeline.root, "logs")
-    os.makedirs(log_dir, exist_ok=True)
-    log_path = os.path.join(log_dir, datetime.now().strftime("run-%Y%m%d-%H%M%S.log"))
+def _dag_runner(run_id: str) -> Any:
+    """A LocalDagRunner that runs under ``run_id`` and records the id the run really got."""
+    from tfx.dsl.compiler import constants
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+    from tfx.orchestration.portable import runtime_parameter_utils
 
-    import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+    class _RunIdDagRunner(LocalDagRunner):
+        def __init__(self) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+        def run_with_ir(self, pipeline: Any, run_options: Any = None) -> None:
+            # LocalDagRunner substitutes the run id only while it is still a runtime parameter.
+            runtime_parameter_utils.substitute_runtime_parameter(
+                pipeline, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id}
+            )
+            self.run_id = pipeline.runtime_spec.pipeline_run_id.field_value.string_value or run_id
+            return super().run_with_ir(pipeline, run_options)
+
+    return _RunIdDagRunner()
+
+
+def _start_hooks(pipeline: Any) -> dict[str, Callable[[], None]]:
+    """The Pusher's infra check runs in a child process whose TensorFlow import (about 8 s) overlaps
+    the Evaluator, the stage that competes least for the second core (started earlier, the import
+    slowed ExampleGen, StatisticsGen and Transform by as much as it saved)."""
+    nodes = {c.id: c for c in pipeline.components}
+    pusher = nodes.get("Pusher")
+    if "Evaluator" in nodes and pusher is not None and pusher.exec_properties.get("infra_validation"):
+        return {"Evaluator": infra_check.prewarm}
+    return {}
+
+
+@contextlib.contextmanager
+def _logging_to(log_path: str, events: logging.Handler, verbose: bool) -> Iterator[None]:
+    """absl/TFX logs to the log file, node events to ``events``; the console gets only our lines
+    (unless ``verbose``). Every level and handler is restored on exit."""
     from absl import logging as absl_logging
-    from pipelines.build.tfx_api import tfx
 
-    from pipelines.build import build_pipeline, component_names, stage_schema
-
-    stage_schema(config)
-    pipeline = build_pipeline(config, until)
-    record = RunRecord([ComponentRecord(n) for n in component_names(config)], log_path=log_path)
-    # Resolver nodes only pick inputs for the next component; they are not reported as components.
-    built = [c.id for c in pipeline.components if not isinstance(c, tfx.dsl.Resolver)]
-    if built != component_names(config)[: len(built)]:
-        raise AssertionError(f"component_names() is out of date: {built}")
-
-    absl_logger = logging.getLogger("absl")
-    root = logging.getLogger()
-    file_handler = logging.FileHandler(log_path, encoding="utf-8")
-    file_handler.setLevel(logging.INFO)
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    # The Pusher's infra check runs in a child process whose TensorFlow import (about 8 s) overlaps
-    # the Evaluator, the stage that competes least for the second core (started earlier, the import
-    # slowed ExampleGen, StatisticsGen and Transform by as much as it saved).
-    on_start = {"Evaluator": infra_check.prewarm} if until is None and config.push.infra_validation else {}
-    progress = _ProgressHandler(record, out, on_start)
+    absl_logger, root, tf_logger = logging.getLogger("absl"), logging.getLogger(), logging.getLogger("tensorflow")
     saved_levels = {h: h.level for h in root.handlers}
-    saved_absl_level = absl_logger.level
-    absl_logging.set_verbosity(absl_logging.INFO)
-    absl_logger.setLevel(logging.INFO)
-    tf_logger = logging.getLogger("tensorflow")
-    saved_tf_level = tf_logger.level
-    if not verbose:  # absl's and TF's own stderr handlers: the console gets our lines, the log file the rest
-        tf_logger.setLevel(logging.ERROR)
-        for h in root.handlers:
-            h.setLevel(logging.CRITICAL + 1)
-    root.addHandler(file_handler)
-    absl_logger.addHandler(progress)
-    try:
-        # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: send that to the log file too.
-        with stderr_to(None if verbose else log_path):
-            tfx.orchestration.LocalDagRunner().run(pipeline)
-    except Exception as exc:  # a component failed: record it, report it, do not crash the CLI
-        failed = progress.current
-        blocked = _data_blocked(exc)
-        if failed is not None:
-            failed.status = "failed"
-            failed.seconds = time.monotonic() - (failed.started or time.monotonic())
-            progress._line(failed, f"{'blocked' if blocked else 'failed':<7} {failed.seconds:6.1f} s")
-            record.failed_component = failed.name
-        logging.getLogger(__name__).exception("pipeline failed")
-        record.error = _short_error(exc)
-        if blocked is not None:
-            record.blocked = blocked.verdict
-    finally:
-        absl_logger.removeHandler(progress)
-        root.removeHandler(file_handler)
-        file_handler.close()
-        absl_logger.setLevel(saved_absl_level)
-        tf_logger.setLevel(saved_tf_level)
-        for h, level in saved_levels.items():
-            h.setLevel(level)
-    record.seconds = time.monotonic() - started
-    return record
+    saved_absl_level, saved_tf_level = absl_logger.level, tf_logger.level
+    with fs.open_file(log_path, "a") as stream:
+        file_handler = logging.StreamHandler(stream)
+        file_handler.setLevel(logging.INFO)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        absl_logging.set_verbosity(absl_logging.INFO)
+        absl_logger.setLevel(logging.INFO)
+        if not verbose:  # absl's and TF's own stderr handlers: the console gets our lines, the file the rest
+            tf_logger.setLevel(logging.ERROR)
+            for h in root.handlers:
+                h.setLevel(logging.CRITICAL + 1)
+        root.addHandler(file_handler)
+        absl_logger.addHandler(events)
+        try:
+            yield
+        finally:
+            absl_logger.removeHandler(events)
+            root.removeHandler(file_handler)
+            absl_logger.setLevel(saved_absl_level)
+            tf_logger.setLevel(saved_tf_level)
+            for h, level in saved_levels.items():
+                h.setLevel(level)
 
 
-def _data_blocked(exc: BaseException) -> Any:
-    """The gate's DataBlocked anywhere in the exception chain, or None."""
+def _data_blocked(exc: BaseException) -> bool:
+    """Whether a gate's DataBlocked is in the exception chain (for the progress line only)."""
     from components.gate import DataBlocked
 
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, DataBlocked):
-            return current
+            return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
+    return False
 
 
 def _short_error(exc: BaseException) -> str:
@@ -186,14 +186,3 @@ def _short_error(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     first = text.splitlines()[0]
     return f"{type(exc).__name__}: {first[:500]}"
-
-
-def raise_if_failed(record: RunRecord) -> None:
-    if record.blocked is not None:
-        raise DataValidationError(
-            f"{record.failed_component} stopped the run: the data has blocking anomalies (listed above); "
-            "nothing was trained or pushed",
-            hint=f"fix the data or the schema/config as each anomaly says; full log: {record.log_path}")
-    if record.error:
-        where = f"component {record.failed_component} failed" if record.failed_component else "pipeline failed"
-        raise PipelineRunError(f"{where}: {record.error}", hint=f"full log: {record.log_path}")

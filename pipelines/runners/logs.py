@@ -7,7 +7,11 @@ import logging
 import os
 import sys
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
+
+from components import filesystem as fs
+
+__all__ = ["quiet_libraries", "stderr_to"]
 
 
 def quiet_libraries(verbose: bool = False) -> None:
@@ -22,13 +26,13 @@ def quiet_libraries(verbose: bool = False) -> None:
 
 @contextlib.contextmanager
 def stderr_to(path: str | None) -> Iterator[None]:
-    """Send file descriptor 2 (where C++ libraries write) to ``path``; a no-op for None."""
+    """Send file descriptor 2 (where C++ libraries write) to the local file ``path``; a no-op for None."""
     if path is None:
         yield
         return
     sys.stderr.flush()
     saved = os.dup(2)
-    with open(path, "ab") as sink:
+    with fs.open_file(path, "ab") as sink:
         os.dup2(sink.fileno(), 2)
         try:
             yield

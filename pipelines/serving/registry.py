@@ -15,38 +15,19 @@ nothing wanted could be loaded, the versions already loaded keep serving.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from components import filesystem as fs
 from components import serving_layout
-from pipelines.serving.codec import ApiError, InputSpec
+from pipelines.serving.codec_base import ApiError
+from pipelines.serving.loading import LoadedVersion, load_version
 
-__all__ = ["LoadedVersion", "ModelRegistry", "Signature"]
-
-_MAX_WARMUP_RECORDS = 1000  # TF Serving replays at most this many
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A callable signature and what it takes and returns."""
-
-    fn: Any
-    inputs: Mapping[str, InputSpec]
-    outputs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LoadedVersion:
-    name: str
-    version: int
-    path: str
-    model: Any  # the object tf.saved_model.load returned; keeps the signatures alive
-    signatures: Mapping[str, Signature]
-    signature_defs: Mapping[str, Any]  # SignatureDefMap as JSON, for the metadata API
+__all__ = ["ModelRegistry"]
 
 
 @dataclass(frozen=True)
@@ -62,64 +43,17 @@ class _State:
     stamp: float = field(default=0.0)  # mtime of the version dir when it failed (retry when it changes)
 
 
-def _spec(tensor_spec: Any) -> InputSpec:
-    shape = None if tensor_spec.shape.rank is None else tuple(tensor_spec.shape.as_list())
-    return InputSpec(tensor_spec.dtype.name, shape)
-
-
-def load_version(name: str, version: int, path: str) -> LoadedVersion:
-    """Load a SavedModel, read its signature defs, replay its warm-up requests."""
-    import tensorflow as tf
-    from google.protobuf import json_format
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    model = tf.saved_model.load(path)
-    signatures = {}
-    for key, fn in model.signatures.items():
-        inputs = {k: _spec(s) for k, s in fn.structured_input_signature[1].items()}
-        signatures[key] = Signature(fn, inputs, tuple(sorted(fn.structured_outputs)))
-    proto = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as fh:
-        proto.ParseFromString(fh.read())
-    defs = {}
-    if proto.meta_graphs:
-        for key, sig in proto.meta_graphs[0].signature_def.items():
-            defs[key] = json_format.MessageToDict(sig, preserving_proto_field_name=True,
-                                                  including_default_value_fields=True)
-    loaded = LoadedVersion(name, version, path, model, signatures, defs)
-    _warm_up(loaded)
-    return loaded
-
-
-def _warm_up(loaded: LoadedVersion) -> None:
-    """Replay ``assets.extra/tf_serving_warmup_requests`` (predict requests), as TF Serving does."""
-    path = os.path.join(loaded.path, serving_layout.EXTRA_DIR, serving_layout.WARMUP_FILE)
-    if not os.path.exists(path):
-        return
-    import tensorflow as tf
-    from tensorflow_serving.apis import prediction_log_pb2
-
-    for i, record in enumerate(tf.data.TFRecordDataset(path)):
-        if i >= _MAX_WARMUP_RECORDS:
-            break
-        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
-        if log.WhichOneof("log_type") != "predict_log":
-            continue
-        request = log.predict_log.request
-        signature = loaded.signatures.get(request.model_spec.signature_name or "serving_default")
-        if signature is None:
-            raise ValueError(f"warm-up request {i} names signature {request.model_spec.signature_name!r}, "
-                             f"which the model does not have")
-        signature.fn(**{k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()})
-
-
 class ModelRegistry:
     """The loaded versions of every served model, kept in step with ``serving_dir`` by polling."""
 
-    def __init__(self, serving_dir: str, poll_seconds: float = 2.0,
-                 log: Callable[[str], None] | None = None,
-                 loader: Callable[[str, int, str], LoadedVersion] = load_version) -> None:
-        self.serving_dir = os.path.abspath(serving_dir)
+    def __init__(
+        self,
+        serving_dir: str,
+        poll_seconds: float = 2.0,
+        log: Callable[[str], None] | None = None,
+        loader: Callable[[str, int, str], LoadedVersion] = load_version,
+    ) -> None:
+        self.serving_dir = serving_layout.absolute(serving_dir)
         self.poll_seconds = poll_seconds
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self._load = loader
@@ -147,15 +81,14 @@ class ModelRegistry:
         wanted = {}
         if entries:
             for name, entry in entries.items():
-                base = entry.base_path or os.path.join(self.serving_dir, name)
-                on_disk = serving_layout.version_dirs(os.path.dirname(base.rstrip("/")), os.path.basename(base.rstrip("/")))
+                base = entry.base_path or fs.join(self.serving_dir, name)
+                on_disk = serving_layout.versions_in(base)
                 versions = {v for v in entry.versions if v in on_disk} if entry.versions else set(list(on_disk)[-1:])
                 wanted[name] = (base, versions, dict(entry.labels))
         else:
-            for name in sorted(os.listdir(self.serving_dir)) if os.path.isdir(self.serving_dir) else []:
+            for name in serving_layout.model_names(self.serving_dir):
                 on_disk = serving_layout.version_dirs(self.serving_dir, name)
-                if on_disk and not name.startswith("."):
-                    wanted[name] = (os.path.join(self.serving_dir, name), {max(on_disk)}, {})
+                wanted[name] = (fs.join(self.serving_dir, name), {max(on_disk)}, {})
         self._last_wanted = wanted
         return wanted
 
@@ -176,7 +109,7 @@ class ModelRegistry:
                     if v in old.versions:
                         loaded[v] = old.versions[v]
                         continue
-                    path = os.path.join(base, str(v))
+                    path = fs.join(base, str(v))
                     stamp = _mtime(path)
                     prior = self._states.get(name, {}).get(v)
                     if prior is not None and prior.state == "END" and prior.error and prior.stamp == stamp:
@@ -195,7 +128,7 @@ class ModelRegistry:
                 if not loaded and old.versions:
                     # Availability first: nothing wanted could be loaded, keep serving what is loaded.
                     loaded = dict(old.versions)
-                new[name] = _Model(loaded, {k: v for k, v in labels.items()})
+                new[name] = _Model(loaded, dict(labels))
             self._models = new  # the swap: one reference assignment
             for name, model in current.items():
                 for v in model.versions:
@@ -276,12 +209,13 @@ class ModelRegistry:
             if st.error:
                 entry.status.error_code = 2  # UNKNOWN
                 entry.status.error_message = st.error
-        return json_format.MessageToDict(response, preserving_proto_field_name=True,
-                                         including_default_value_fields=True)
+        return json_format.MessageToDict(
+            response, preserving_proto_field_name=True, including_default_value_fields=True
+        )
 
 
 def _mtime(path: str) -> float:
     try:
-        return os.path.getmtime(path)
+        return fs.mtime_ns(path) / 1e9
     except OSError:
         return 0.0

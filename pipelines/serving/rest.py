@@ -16,25 +16,42 @@ from __future__ import annotations
 import re
 import socket
 import urllib.parse
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from pipelines.serving import codec
 from pipelines.serving.codec import ApiError
-from pipelines.serving.registry import LoadedVersion, ModelRegistry, Signature
+from pipelines.serving.loading import LoadedVersion, Signature
+from pipelines.serving.registry import ModelRegistry
 
 __all__ = ["RestServer", "handle", "make_server"]
 
-_PREDICT = re.compile(r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
-                      re.IGNORECASE)
-_STATUS = re.compile(r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
-                     re.IGNORECASE)
+_PREDICT = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)", re.IGNORECASE
+)
+_STATUS = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE
+)
 _MAX_BODY = 64 * 1024 * 1024
 # tensorflow::error::Code -> HTTP status, as TF Serving maps them.
-_HTTP_FOR_TF_CODE = {1: 499, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400,
-                     12: 501, 14: 503, 16: 401}
+_HTTP_FOR_TF_CODE = {
+    1: 499,
+    3: 400,
+    4: 504,
+    5: 404,
+    6: 409,
+    7: 403,
+    8: 429,
+    9: 400,
+    10: 409,
+    11: 400,
+    12: 501,
+    14: 503,
+    16: 401,
+}
 
 
 def _signature(loaded: LoadedVersion, name: str) -> Signature:
@@ -75,10 +92,12 @@ def _classify_regress(loaded: LoadedVersion, body: bytes, method: str) -> str:
 
 
 def _metadata(loaded: LoadedVersion) -> str:
-    return codec.encode({
-        "model_spec": {"name": loaded.name, "signature_name": "", "version": str(loaded.version)},
-        "metadata": {"signature_def": {"signature_def": loaded.signature_defs}},
-    })
+    return codec.encode(
+        {
+            "model_spec": {"name": loaded.name, "signature_name": "", "version": str(loaded.version)},
+            "metadata": {"signature_def": {"signature_def": loaded.signature_defs}},
+        }
+    )
 
 
 def handle(registry: ModelRegistry, method: str, path: str, body: bytes) -> tuple[int, str]:
@@ -182,7 +201,8 @@ class RestServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
-def make_server(registry: ModelRegistry, host: str = "127.0.0.1", port: int = 8501,
-                access_log: bool = False) -> RestServer:
+def make_server(
+    registry: ModelRegistry, host: str = "127.0.0.1", port: int = 8501, access_log: bool = False
+) -> RestServer:
     """Bind (``port=0`` picks a free port; see ``server.server_address``); call ``serve_forever()``."""
     return RestServer((host, port), registry, access_log)

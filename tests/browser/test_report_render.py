@@ -12,6 +12,7 @@ Needs ``apt-get install -y chromium`` (skipped, with that hint, when /usr/bin/ch
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import json
 import os
@@ -46,8 +47,9 @@ class DevTools:
             raise TimeoutError("no answer from Chromium")
         return json.loads(self.ws.recv(timeout=remaining))
 
-    def call(self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
-             timeout: float = 30) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
         self._id += 1
         msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
         if session:
@@ -72,8 +74,9 @@ class DevTools:
             self.events.append(self._recv(deadline))
 
     def requests_since(self, index: int) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events[index:]
-                if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"] for e in self.events[index:] if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def close(self) -> None:
         self.ws.close()
@@ -81,11 +84,26 @@ class DevTools:
 
 def start_chromium(profile: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """Start headless Chromium on a free local port; (process, browser websocket URL)."""
-    args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
-            f"--user-data-dir={profile}", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-            "--window-size=1280,900", "about:blank"]
+    args = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        "--mute-audio",
+        f"--user-data-dir={profile}",
+        "--remote-debugging-address=127.0.0.1",
+        "--remote-debugging-port=0",
+        "--window-size=1280,900",
+        "about:blank",
+    ]
     with open(log, "wb") as err:
         # Own process group, so the finally block can stop Chromium and all its helper processes.
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
@@ -103,14 +121,10 @@ def start_chromium(profile: Path, log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def stop_chromium(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # our own group: helpers (zygote, renderers) included
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait(timeout=10)
 
 
@@ -125,7 +139,8 @@ PROBE = """(() => {
     opacity: Number(s.opacity), visible: t.checkVisibility({checkOpacity: true, checkVisibilityCSS: true}),
     onTop: !!probe && t.contains(probe),
     headers: [...t.querySelectorAll('thead th')].map(th => th.textContent),
-    rows: [...t.querySelectorAll('tbody tr')].map(tr => ({text: tr.innerText, height: tr.getBoundingClientRect().height})),
+    rows: [...t.querySelectorAll('tbody tr')].map(tr =>
+      ({text: tr.innerText, height: tr.getBoundingClientRect().height})),
     pwned: window.__pwned === true,
     scripts: document.scripts.length,
     charts: document.querySelectorAll('svg.chart').length,
@@ -139,7 +154,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     """A validation report on real TFDV statistics of broken ad-click data, with anomalies."""
     import tensorflow_data_validation as tfdv
 
-    from pipelines.datagen import write_ad_click
+    from pipelines.data.generators import write_ad_click
     from pipelines.results.reports import anomalies_from_proto, render_validation_report
 
     tmp = tmp_path_factory.mktemp("browser_report")
@@ -156,16 +171,31 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     previous = tfdv.generate_statistics_from_csv(good)
     schema = tfdv.load_schema_text(str(REPO / "schemas" / "ad_click" / "schema.pbtxt"))
     anomalies = anomalies_from_proto(tfdv.validate_statistics(stats, schema), split="train")
-    anomalies.append({"feature": HOSTILE, "kind": "SCHEMA_NEW_COLUMN", "description": f"new column {HOSTILE}",
-                      "fix": "drop it", "severity": "warning", "split": "train"})
-    out = render_validation_report(tmp / "validation.html", title="ad_click: data validation", statistics=stats,
-                                   anomalies=anomalies, previous_statistics=previous,
-                                   run_info={"pipeline": "ad_click", "data": broken})
+    anomalies.append(
+        {
+            "feature": HOSTILE,
+            "kind": "SCHEMA_NEW_COLUMN",
+            "description": f"new column {HOSTILE}",
+            "fix": "drop it",
+            "severity": "warning",
+            "split": "train",
+        }
+    )
+    out = render_validation_report(
+        tmp / "validation.html",
+        title="ad_click: data validation",
+        statistics=stats,
+        anomalies=anomalies,
+        previous_statistics=previous,
+        run_info={"pipeline": "ad_click", "data": broken},
+    )
     return Path(out), anomalies
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not found; install it: apt-get install -y chromium")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} not found; install it: apt-get install -y chromium"
+)
 def test_anomaly_table_visible_and_offline(report: tuple[Path, list[dict[str, str]]], tmp_path: Path) -> None:
     path, anomalies = report
     assert {a["feature"] for a in anomalies} >= {"age", "clicked_on_ad"}
@@ -182,21 +212,31 @@ def test_anomaly_table_visible_and_offline(report: tuple[Path, list[dict[str, st
         session = cdp.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Network.enable", "Page.enable", "Runtime.enable"):
             cdp.call(domain, session=session)
-        cdp.call("Emulation.setDeviceMetricsOverride",
-                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
 
         start = len(cdp.events)
         cdp.call("Page.navigate", {"url": url}, session=session)
         cdp.wait_for("Page.loadEventFired", after=start)
         time.sleep(0.3)  # let anything deferred (there should be nothing) start
-        probe = cdp.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
-                         session=session)["result"]["value"]
+        probe = cdp.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True}, session=session)["result"][
+            "value"
+        ]
         metrics = cdp.call("Page.getLayoutMetrics", session=session)
         size = metrics["cssContentSize"]
-        shot = cdp.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}},
-            session=session, timeout=60)
+        shot = cdp.call(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1},
+            },
+            session=session,
+            timeout=60,
+        )
         png = base64.b64decode(shot["data"])
         (tmp_path / "validation_report.png").write_bytes(png)
         report_requests = [u for u in cdp.requests_since(start) if u != url]

@@ -13,11 +13,12 @@ import contextlib
 import csv
 import io
 import json
-import os
 import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from components import filesystem as fs
 
 
 @dataclass
@@ -52,7 +53,7 @@ def build_corpus(good_csv: Path, out: Path, rows: int = 2000) -> list[Case]:
         _write(path, header_, rows_)
         cases.append(Case(name, names if names != "FILE" else str(path), stage, str(path.parent)))
 
-    def with_column(name: str, value) -> list[list[str]]:  # noqa: ANN001 - value(i, row) -> str
+    def with_column(name: str, value) -> list[list[str]]:
         return [[value(i, r) if j == col[name] else v for j, v in enumerate(r)] for i, r in enumerate(data)]
 
     # Before TFX: the file itself is wrong.
@@ -75,17 +76,42 @@ def build_corpus(good_csv: Path, out: Path, rows: int = 2000) -> list[Case]:
     cases.append(Case("missing_path", str(out / "does_not_exist"), "config", str(out / "does_not_exist")))
 
     # TFDV sees it: the validation gate stops it.
-    case("text_in_numeric", "age", "gate", header,
-         with_column("age", lambda i, r: "unknown" if i % 10 == 0 else r[col["age"]]))
-    case("too_many_missing", "area_income", "gate", header,
-         with_column("area_income", lambda i, r: "" if i % 5 == 0 else r[col["area_income"]]))
+    case(
+        "text_in_numeric",
+        "age",
+        "gate",
+        header,
+        with_column("age", lambda i, r: "unknown" if i % 10 == 0 else r[col["age"]]),
+    )
+    case(
+        "too_many_missing",
+        "area_income",
+        "gate",
+        header,
+        with_column("area_income", lambda i, r: "" if i % 5 == 0 else r[col["area_income"]]),
+    )
     case("empty_column", "daily_internet_usage", "gate", header, with_column("daily_internet_usage", lambda i, r: ""))
-    case("label_out_of_domain", "clicked_on_ad", "gate", header,
-         with_column("clicked_on_ad", lambda i, r: "2" if i % 7 == 0 else r[col["clicked_on_ad"]]))
-    case("unseen_category_flood", "country", "gate", header,
-         with_column("country", lambda i, r: f"Country{rng.randrange(500)}" if i % 2 == 0 else r[col["country"]]))
-    case("scaled_x1000_drift", "area_income", "gate", header,
-         with_column("area_income", lambda i, r: f"{float(r[col['area_income']]) * 1000:.2f}"))
+    case(
+        "label_out_of_domain",
+        "clicked_on_ad",
+        "gate",
+        header,
+        with_column("clicked_on_ad", lambda i, r: "2" if i % 7 == 0 else r[col["clicked_on_ad"]]),
+    )
+    case(
+        "unseen_category_flood",
+        "country",
+        "gate",
+        header,
+        with_column("country", lambda i, r: f"Country{rng.randrange(500)}" if i % 2 == 0 else r[col["country"]]),
+    )
+    case(
+        "scaled_x1000_drift",
+        "area_income",
+        "gate",
+        header,
+        with_column("area_income", lambda i, r: f"{float(r[col['area_income']]) * 1000:.2f}"),
+    )
     return cases
 
 
@@ -100,11 +126,27 @@ def run_corpus(config: str, cases: list[Case], summaries: Path) -> list[dict[str
         summary = summaries / f"{c.name}.json"
         start = time.monotonic()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main_guard(lambda: main(["--config", config, "--until", "validate", "--summary", str(summary),
-                                            "--set", f"data.source={c.source}"]))
-        results.append({**asdict(c), "exit": code, "stdout": out.getvalue(), "stderr": err.getvalue(),
-                        "seconds": round(time.monotonic() - start, 1),
-                        "summary": json.loads(summary.read_text()) if summary.exists() else None})
+            args = [
+                "--config",
+                config,
+                "--until",
+                "validate",
+                "--summary",
+                str(summary),
+                "--set",
+                f"data.source={c.source}",
+            ]
+            code = main_guard(lambda args=args: main(args))
+        results.append(
+            {
+                **asdict(c),
+                "exit": code,
+                "stdout": out.getvalue(),
+                "stderr": err.getvalue(),
+                "seconds": round(time.monotonic() - start, 1),
+                "summary": json.loads(summary.read_text()) if summary.exists() else None,
+            }
+        )
     return results
 
 
@@ -117,10 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = build_corpus(Path(args.good), Path(args.corpus))
     results = run_corpus(args.config, cases, Path(args.corpus))
-    tmp = args.out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(results, fh, indent=2)
-    os.replace(tmp, args.out)
+    fs.write_text(args.out, json.dumps(results, indent=2))  # atomic: the test never reads half of it
 
 
 if __name__ == "__main__":

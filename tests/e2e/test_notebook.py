@@ -12,8 +12,9 @@ from tests.e2e.conftest import REPO, Project
 pytestmark = pytest.mark.slow
 
 
-def test_notebook_executes_against_the_first_run(project: Project, first_run: dict[str, Any],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_executes_against_the_first_run(
+    project: Project, first_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import nbformat
     from nbclient import NotebookClient
 

@@ -6,15 +6,25 @@ outputs share them instead of running their own pipelines.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from pipelines.data.generators import COLUMNS, LABEL, read_csv_columns
 from pipelines.data.generators.oracle import roc_auc
-from pipelines.datagen import COLUMNS, LABEL, read_csv_columns
-from tests.e2e.conftest import AUC_BAR, COMPONENTS, HOLDOUT_ROWS, TRAIN_ROWS, Project, statuses
+from tests.e2e.conftest import (
+    AUC_BAR,
+    COMPONENTS,
+    HOLDOUT_ROWS,
+    TRAIN_ROWS,
+    Project,
+    assert_matches_mlmd,
+    mlmd_executions,
+    statuses,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +43,27 @@ def test_first_run_succeeds_blesses_and_pushes(first_run: dict[str, Any]) -> Non
     assert first_run["versions"] == [s["pushed"]["version"]]
 
 
+def _progress(out: str, index: int, name: str) -> list[str]:
+    """The status words of one component's own progress lines (``started``, then how it ended)."""
+    head = rf"^\[{index}/{len(COMPONENTS)}\] {re.escape(name)} +"
+    pattern = head + r"(started|ran|cached|failed|blocked)\b(?: +[\d.]+ s)?$"
+    return [m.group(1) for m in re.finditer(pattern, out, flags=re.MULTILINE)]
+
+
 def test_progress_line_per_component_and_table(first_run: dict[str, Any]) -> None:
     out = first_run["proc"].stdout
     for i, name in enumerate(COMPONENTS, start=1):
-        assert f"[{i}/{len(COMPONENTS)}] {name}" in out and "ran" in out
+        assert _progress(out, i, name) == ["started", "ran"], (name, out[-3000:])
     assert "blessed: yes" in out and "pushed: " in out and "eval metrics (overall): " in out
     assert "Traceback" not in first_run["proc"].stderr
+
+
+def test_summary_is_what_ml_metadata_recorded_for_this_run(first_run: dict[str, Any], project: Project) -> None:
+    s = first_run["summary"]
+    assert_matches_mlmd(project, s)
+    nodes = mlmd_executions(project.metadata, s["pipeline"], s["run_id"])
+    assert {"DataGate_stop", "TransformGate_stop"} <= set(nodes)  # each gate: decision node + stop node
+    assert sum(sec for runs in nodes.values() for _, sec in runs) <= s["seconds"]
 
 
 def test_pushed_model_has_tf_serving_layout(first_run: dict[str, Any], project: Project) -> None:
@@ -118,39 +143,44 @@ def test_rerun_with_nothing_changed_is_fully_cached(cached_run: dict[str, Any], 
     """Through TFX (--no-fast-path): TFX's own cache reuses every component, Evaluator and Pusher included."""
     s = cached_run["summary"]
     assert s["status"] == "succeeded" and s["engine"] == "tfx"
-    assert statuses(s) == {name: "cached" for name in COMPONENTS}
+    assert statuses(s) == dict.fromkeys(COMPONENTS, "cached")
     # Same model, nothing pushed again.
     assert cached_run["versions"] == first_run["versions"]
     assert s["pushed"] == first_run["summary"]["pushed"]
     assert s["blessed"] is True
+    # The run just made, not an earlier one: its own pipeline_run context, every node reused from the cache.
+    assert s["run_id"] != first_run["summary"]["run_id"]
+    assert_matches_mlmd(cached_run["project"], s)
 
 
 def test_fast_path_reports_the_cached_run_without_tfx(fast_rerun: dict[str, Any], cached_run: dict[str, Any]) -> None:
     s = fast_rerun["summary"]
     assert s["engine"] == "fast-path" and s["status"] == "succeeded"
-    assert statuses(s) == {name: "cached" for name in COMPONENTS}
+    assert statuses(s) == dict.fromkeys(COMPONENTS, "cached")
     assert s["run_id"] == cached_run["summary"]["run_id"]  # no new run was recorded in ML Metadata
     assert s["pushed"] == cached_run["summary"]["pushed"] and fast_rerun["versions"] == cached_run["versions"]
     assert "TFX was not started" in fast_rerun["proc"].stdout
 
 
-def test_changing_a_trainer_setting_reruns_only_trainer_and_after(changed_run: dict[str, Any],
-                                                                   first_run: dict[str, Any]) -> None:
+def test_changing_a_trainer_setting_reruns_only_trainer_and_after(
+    changed_run: dict[str, Any], first_run: dict[str, Any]
+) -> None:
     s = changed_run["summary"]
     st = statuses(s)
-    assert all(st[n] == "cached" for n in COMPONENTS[:COMPONENTS.index("Trainer")]), st
+    assert all(st[n] == "cached" for n in COMPONENTS[: COMPONENTS.index("Trainer")]), st
     assert all(st[n] == "ran" for n in ("Trainer", "Evaluator", "Pusher")), st
     # The new model was compared with the first one (the latest blessed model before it).
     assert s["baseline"] is not None and "auc" in " ".join(s["baseline"]["diff"])
-    if s["blessed"]:
-        assert changed_run["versions"][:-1] == first_run["versions"]
-        assert s["pushed"]["version"] == changed_run["versions"][-1]
-    else:
-        assert changed_run["versions"] == first_run["versions"] and s["pushed"] is None
+    # The change bar is -1.0 for this run (conftest): blessed and pushed as a new version.
+    assert s["blessed"] is True and s["failed_thresholds"] == []
+    assert changed_run["versions"][:-1] == first_run["versions"] and len(changed_run["versions"]) == 2
+    assert s["pushed"]["version"] == changed_run["versions"][-1]
+    assert_matches_mlmd(changed_run["project"], s)
 
 
-def test_failing_user_run_fn_fails_cleanly_and_keeps_served_model(failed_run: dict[str, Any],
-                                                                    changed_run: dict[str, Any]) -> None:
+def test_failing_user_run_fn_fails_cleanly_and_keeps_served_model(
+    failed_run: dict[str, Any], changed_run: dict[str, Any]
+) -> None:
     proc, s = failed_run["proc"], failed_run["summary"]
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -161,6 +191,7 @@ def test_failing_user_run_fn_fails_cleanly_and_keeps_served_model(failed_run: di
     assert st["Evaluator"] == "skipped" and st["Pusher"] == "skipped"
     assert s["pushed"] is None
     assert failed_run["versions"] == changed_run["versions"]
+    assert_matches_mlmd(failed_run["project"], s)
 
 
 def test_a_model_below_the_bar_is_not_blessed_and_not_pushed(unblessed_run: dict[str, Any]) -> None:
@@ -173,3 +204,4 @@ def test_a_model_below_the_bar_is_not_blessed_and_not_pushed(unblessed_run: dict
     assert st["Trainer"] == "cached" and st["Evaluator"] == "ran" and st["Pusher"] == "ran"
     assert unblessed_run["versions"] == unblessed_run["before"]
     assert "blessed: no" in proc.stdout and "failed threshold: auc" in proc.stdout
+    assert_matches_mlmd(unblessed_run["project"], s)

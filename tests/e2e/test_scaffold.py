@@ -72,9 +72,12 @@ def test_scaffold_infers_the_task_and_explains_each_choice(scaffolded: Scaffolde
     config = (scaffolded.root / "configs" / f"{scaffolded.name}.yaml").read_text()
     assert f"task: {scaffolded.task}" in config
     id_column = {"churn": "customer_id", "species": "ring_id", "prices": "listing"}[scaffolded.name]
-    assert any(line.strip().startswith(f"{id_column}:") and "drop" in line and "# an identifier" in line
-               for line in config.splitlines()), config
-    feature_lines = [line for line in config.split("features:")[1].split("\nmodel:")[0].splitlines()[1:] if line.strip()]
+    assert any(
+        line.strip().startswith(f"{id_column}:") and "drop" in line and "# an identifier" in line
+        for line in config.splitlines()
+    ), config
+    features = config.split("features:")[1].split("\nmodel:")[0]
+    feature_lines = [line for line in features.splitlines()[1:] if line.strip()]
     assert feature_lines and all("# " in line for line in feature_lines)  # every choice has its reason
     assert (scaffolded.root / "schemas" / scaffolded.name / "schema.pbtxt").is_file()
 
@@ -91,9 +94,11 @@ def test_eval_metric_reaches_the_bar(scaffolded: Scaffolded) -> None:
     metric = METRIC[scaffolded.task]
     value = scaffolded.summary["metrics"][metric]
     assert value >= scaffolded.oracle - MARGIN, (metric, value, scaffolded.oracle)
-    expected = {"binary": {"auc", "binary_accuracy", "precision", "recall", "calibration"},
-                "multiclass": {"sparse_categorical_accuracy", "sparse_categorical_crossentropy"},
-                "regression": {"mean_absolute_error", "root_mean_squared_error", "r_squared"}}[scaffolded.task]
+    expected = {
+        "binary": {"auc", "binary_accuracy", "precision", "recall", "calibration"},
+        "multiclass": {"sparse_categorical_accuracy", "sparse_categorical_crossentropy"},
+        "regression": {"mean_absolute_error", "root_mean_squared_error", "r_squared"},
+    }[scaffolded.task]
     assert expected <= set(scaffolded.summary["metrics"])
     if scaffolded.task == "multiclass":  # per-class precision and recall, named by class
         for cls in ("heron", "ibis", "stork"):
@@ -143,7 +148,7 @@ def test_served_model_scores_raw_rows_with_missing_values(scaffolded: Scaffolded
         assert scores.shape == (len(labels), 3) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-4)
         assert [c.decode() for c in classes[0]] == ["heron", "ibis", "stork"]
         predicted = [classes[i, j].decode() for i, j in enumerate(scores.argmax(axis=1))]
-        assert np.mean([p == lab for p, lab in zip(predicted, labels)]) >= bar
+        assert np.mean([p == lab for p, lab in zip(predicted, labels, strict=True)]) >= bar
     else:
         pred, y = outputs["predictions"], np.array([float(v) for v in labels])
         assert pred.shape == (len(labels),) and np.all(np.isfinite(pred))
@@ -155,22 +160,34 @@ def test_rest_server_answers_with_classes_and_scores(scaffolded: Scaffolded) -> 
     """The served model over HTTP, a row with missing cells included (``NaN`` and '')."""
     config = scaffolded.root / "configs" / f"{scaffolded.name}.yaml"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    log = open(scaffolded.root / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin",
-                             "--port", "0"], cwd=scaffolded.root, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-    try:
-        port = int(read_line(proc, rf"http://127\.0\.0\.1:(\d+)/v1/models/{scaffolded.name}", timeout=90).group(1))
-        row = {"wing_cm": 170.0, "beak_mm": 120.0, "weight_g": 1800.0, "habitat": "marsh",
-               "observer": "Smith, J. (north station)", "seen_at": "2023-05-01 06:30:00"}
-        body = json.dumps({"instances": [row, {**row, "wing_cm": "NaN", "weight_g": "NaN", "habitat": ""}]})
-        status, answer = call(port, "POST", f"/v1/models/{scaffolded.name}:predict",
-                              body.replace('"NaN"', "NaN").encode())
-        assert status == 200, answer
-        first, second = answer["predictions"]
-        assert first["classes"] == ["heron", "ibis", "stork"] and len(first["scores"]) == 3
-        assert first["classes"][int(np.argmax(first["scores"]))] == "heron"  # a typical heron
-        assert all(math.isfinite(s) for s in second["scores"])
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with open(scaffolded.root / "serve.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin", "--port", "0"],
+            cwd=scaffolded.root,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
+        try:
+            port = int(read_line(proc, rf"http://127\.0\.0\.1:(\d+)/v1/models/{scaffolded.name}", timeout=90).group(1))
+            row = {
+                "wing_cm": 170.0,
+                "beak_mm": 120.0,
+                "weight_g": 1800.0,
+                "habitat": "marsh",
+                "observer": "Smith, J. (north station)",
+                "seen_at": "2023-05-01 06:30:00",
+            }
+            body = json.dumps({"instances": [row, {**row, "wing_cm": "NaN", "weight_g": "NaN", "habitat": ""}]})
+            status, answer = call(
+                port, "POST", f"/v1/models/{scaffolded.name}:predict", body.replace('"NaN"', "NaN").encode()
+            )
+            assert status == 200, answer
+            first, second = answer["predictions"]
+            assert first["classes"] == ["heron", "ibis", "stork"] and len(first["scores"]) == 3
+            assert first["classes"][int(np.argmax(first["scores"]))] == "heron"  # a typical heron
+            assert all(math.isfinite(s) for s in second["scores"])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -23,8 +23,9 @@ def toy_models(tmp_path_factory: pytest.TempPathFactory) -> dict[float, str]:
     return {w: build_toy_model(root / f"w{w}", w) for w in WEIGHTS}
 
 
-def call(port: int, method: str, path: str, body: Any = None,
-         conn: http.client.HTTPConnection | None = None) -> tuple[int, Any]:
+def call(
+    port: int, method: str, path: str, body: Any = None, conn: http.client.HTTPConnection | None = None
+) -> tuple[int, Any]:
     """One HTTP request to 127.0.0.1:port; ``(status, parsed JSON body)``. ``body`` may be raw bytes."""
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)

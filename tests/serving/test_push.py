@@ -33,9 +33,12 @@ def test_infra_check_rejects_broken_model_dirs(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert check_model(empty, ROWS) == Verdict(False, f"{empty} holds no saved_model.pb; the Trainer's run_fn must save "
-                                                      f"the model to fn_args.serving_model_dir")
-    assert check_model(tmp_path / "missing", ROWS).reason.endswith("does not exist; the Trainer wrote no SavedModel there")
+    assert check_model(empty, ROWS) == Verdict(
+        False, f"{empty} holds no saved_model.pb; the Trainer's run_fn must save the model to fn_args.serving_model_dir"
+    )
+    assert check_model(tmp_path / "missing", ROWS).reason.endswith(
+        "does not exist; the Trainer wrote no SavedModel there"
+    )
 
 
 # --------------------------------------------------------------------------- warm-up requests
@@ -74,6 +77,13 @@ def test_warmup_requests_are_prediction_logs_the_model_answers(tmp_path: Path, t
     assert answers.tolist() == pytest.approx([expected_probability(r, 1.0) for r in ROWS], abs=1e-6)
 
     assert sl.write_warmup_requests(path, "ad_click", ROWS, dtypes=COLUMNS, batch_size=1) == 3
+    assert sl.read_warmup_requests(path, limit=10) == [
+        prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in tf.data.TFRecordDataset(str(path))
+    ]
+    assert len(sl.read_warmup_requests(path, limit=2)) == 2
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(sl.LayoutError, match=r"truncated TFRecord of \d+ bytes"):
+        sl.read_warmup_requests(path, limit=10)
 
 
 # --------------------------------------------------------------------------- the component
@@ -94,8 +104,9 @@ def artifacts(tmp_path: Path, model_dir: str, blessed: int) -> dict[str, Any]:
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     os.makedirs(os.path.join(examples.uri, "Split-eval"))
 
-    with tf.io.TFRecordWriter(os.path.join(examples.uri, "Split-eval", "data_tfrecord-00000-of-00001.gz"),
-                              options="GZIP") as writer:
+    with tf.io.TFRecordWriter(
+        os.path.join(examples.uri, "Split-eval", "data_tfrecord-00000-of-00001.gz"), options="GZIP"
+    ) as writer:
         incomplete = example_features({k: v for k, v in ROW.items() if k != "age"})  # skipped: no age
         writer.write(tf.train.Example(features=tf.train.Features(feature=incomplete)).SerializeToString())
         for row in ROWS:
@@ -121,8 +132,12 @@ def test_the_component_pushes_a_blessed_model_and_pins_it(tmp_path: Path, toy_mo
     from tensorflow_serving.apis import prediction_log_pb2
 
     serving = tmp_path / "serving"
-    pushed = run_executor(artifacts(tmp_path / "run1", toy_models[1.0], blessed=1), serving_dir=str(serving),
-                          model_name="ad_click", warmup_requests=2)
+    pushed = run_executor(
+        artifacts(tmp_path / "run1", toy_models[1.0], blessed=1),
+        serving_dir=str(serving),
+        model_name="ad_click",
+        warmup_requests=2,
+    )
     assert pushed.get_int_custom_property("pushed") == 1
     assert pushed.get_int_custom_property("infra_ok") == 1
     assert pushed.get_string_custom_property("push_reason") == ""
@@ -141,16 +156,18 @@ def test_the_component_pushes_a_blessed_model_and_pins_it(tmp_path: Path, toy_mo
     assert list(entry.model_version_policy.specific.versions) == [version]
     assert dict(entry.version_labels) == {"stable": version}
 
-    not_blessed = run_executor(artifacts(tmp_path / "run2", toy_models[2.0], blessed=0), serving_dir=str(serving),
-                               model_name="ad_click")
+    not_blessed = run_executor(
+        artifacts(tmp_path / "run2", toy_models[2.0], blessed=0), serving_dir=str(serving), model_name="ad_click"
+    )
     assert not_blessed.get_int_custom_property("pushed") == 0
     assert not_blessed.get_int_custom_property("infra_ok") == -1
     assert "did not bless" in not_blessed.get_string_custom_property("push_reason")
     assert list(sl.version_dirs(serving, "ad_click")) == [version]
 
 
-def test_push_model_refuses_what_fails_infra_validation_and_prunes(tmp_path: Path,
-                                                                    toy_models: dict[float, str]) -> None:
+def test_push_model_refuses_what_fails_infra_validation_and_prunes(
+    tmp_path: Path, toy_models: dict[float, str]
+) -> None:
     from components.pusher import push_model
 
     serving = str(tmp_path / "serving")
@@ -160,13 +177,25 @@ def test_push_model_refuses_what_fails_infra_validation_and_prunes(tmp_path: Pat
 
     versions = []
     for _ in range(3):
-        result = push_model(toy_models[1.0], blessed=True, rows=ROWS, serving_dir=serving, model_name="m",
-                            keep_versions=2, infra_validation=False, warmup_requests=0, metrics={"auc": 0.9})
+        result = push_model(
+            toy_models[1.0],
+            blessed=True,
+            rows=ROWS,
+            serving_dir=serving,
+            model_name="m",
+            keep_versions=2,
+            infra_validation=False,
+            warmup_requests=0,
+            metrics={"auc": 0.9},
+        )
         assert result.pushed and result.infra_ok == -1
         versions.append(result.version)
     assert list(sl.version_dirs(serving, "m")) == versions[-2:]
     info = sl.list_versions(serving, "m")
-    assert [(v.version, v.served, v.metrics) for v in info] == [(versions[1], False, {"auc": 0.9}),
-                                                                (versions[2], True, {"auc": 0.9})]
+    assert [(v.version, v.served, v.metrics) for v in info] == [
+        (versions[1], False, {"auc": 0.9}),
+        (versions[2], True, {"auc": 0.9}),
+    ]
     assert json.loads((Path(info[1].path) / "assets.extra" / "eval_metrics.json").read_text()) == {
-        "metrics": {"auc": 0.9}}
+        "metrics": {"auc": 0.9}
+    }

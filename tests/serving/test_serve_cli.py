@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from tensorflow_serving.config import model_server_config_pb2
 from components import serving_layout as sl
 from tests.serving.conftest import call
 from tests.serving.toy_model import ROW, expected_probability
-from tests.unit.test_push_cli import write_project
+from tests.unit.test_push_cli import write_project, write_serving_host_project
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +52,31 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
+@contextlib.contextmanager
+def builtin_server(config: Path, log_path: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``pipelines.serve --builtin --port 0`` running, its stderr in ``log_path``: ``(process, port)``.
+
+    The process is killed on the way out if the test did not stop it.
+    """
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin", "--port", "0", *extra],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
+        try:
+            yield proc, int(read_line(proc, r"http://127\.0\.0\.1:(\d+)/v1/models/ad_click", timeout=90).group(1))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
 def test_rollback_end_to_end(tmp_path: Path, toy_models: dict[float, str]) -> None:
     config = write_project(tmp_path)
     serving = tmp_path / "serving"
@@ -57,14 +84,7 @@ def test_rollback_end_to_end(tmp_path: Path, toy_models: dict[float, str]) -> No
     sl.publish_version(toy_models[2.0], serving, "ad_click", version=V2)
     sl.write_models_config(serving, pins={"ad_click": V2})
 
-    log = open(tmp_path / "serve.log", "w")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin", "--port", "0",
-         "--set", "serving.poll_seconds=0.2"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-    try:
-        port = int(read_line(proc, r"http://127\.0\.0\.1:(\d+)/v1/models/ad_click", timeout=90).group(1))
+    with builtin_server(config, tmp_path / "serve.log", "--set", "serving.poll_seconds=0.2") as (proc, port):
         assert predict(port) == pytest.approx(expected_probability(ROW, 2.0), abs=1e-6)
 
         done = cli("pipelines.push", "rollback", "--config", str(config))
@@ -83,7 +103,8 @@ def test_rollback_end_to_end(tmp_path: Path, toy_models: dict[float, str]) -> No
                 break
             time.sleep(0.1)
         assert answer == pytest.approx(expected_probability(ROW, 1.0), abs=1e-6)
-        assert call(port, "GET", "/v1/models/ad_click/labels/stable")[1]["model_version_status"][0]["version"] == str(V1)
+        stable = call(port, "GET", "/v1/models/ad_click/labels/stable")[1]
+        assert stable["model_version_status"][0]["version"] == str(V1)
 
         listed = cli("pipelines.push", "list", "--config", str(config))
         assert listed.returncode == 0 and re.search(rf"^\* {V1} .* yes \(stable\)", listed.stdout, re.M), listed.stdout
@@ -95,12 +116,6 @@ def test_rollback_end_to_end(tmp_path: Path, toy_models: dict[float, str]) -> No
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        log.close()
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
 
 
@@ -110,3 +125,14 @@ def test_serve_without_a_pushed_model_says_what_to_do(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"error: model 'ad_click' has no pushed versions under {tmp_path / 'serving' / 'ad_click'}" in done.stderr
     assert "hint: run the pipeline first" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_builtin_server_serves_without_the_training_data(tmp_path: Path, toy_models: dict[float, str]) -> None:
+    config = write_serving_host_project(tmp_path, ("data", "schema"))
+    sl.publish_version(toy_models[1.0], tmp_path / "serving", "ad_click", version=V1)
+    with builtin_server(config, tmp_path / "serve.log") as (proc, port):
+        assert predict(port) == pytest.approx(expected_probability(ROW, 1.0), abs=1e-6)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    log = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in log, log

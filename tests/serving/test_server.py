@@ -6,8 +6,9 @@ import base64
 import http.client
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -75,13 +76,19 @@ ROW2 = {**ROW, "age": 61, "male": 1, "daily_time_spent_on_site": 40.5, "city": "
 def test_model_status_for_the_model_a_version_and_a_label(server: Server) -> None:
     available = {"version": str(V2), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
     assert call(server.port, "GET", "/v1/models/ad_click") == (200, {"model_version_status": [available]})
-    assert call(server.port, "GET", f"/v1/models/ad_click/versions/{V2}") == (200, {"model_version_status": [available]})
+    assert call(server.port, "GET", f"/v1/models/ad_click/versions/{V2}") == (
+        200,
+        {"model_version_status": [available]},
+    )
     assert call(server.port, "GET", "/v1/models/ad_click/labels/stable") == (200, {"model_version_status": [available]})
 
 
 def test_metadata_has_both_signature_defs(server: Server) -> None:
-    for path in ("/v1/models/ad_click/metadata", f"/v1/models/ad_click/versions/{V2}/metadata",
-                 "/v1/models/ad_click/labels/stable/metadata"):
+    for path in (
+        "/v1/models/ad_click/metadata",
+        f"/v1/models/ad_click/versions/{V2}/metadata",
+        "/v1/models/ad_click/labels/stable/metadata",
+    ):
         status, body = call(server.port, "GET", path)
         assert status == 200
         assert body["model_spec"] == {"name": "ad_click", "signature_name": "", "version": str(V2)}
@@ -89,7 +96,8 @@ def test_metadata_has_both_signature_defs(server: Server) -> None:
         default = defs["serving_default"]
         assert default["method_name"] == "tensorflow/serving/predict"
         assert {k: v["dtype"] for k, v in default["inputs"].items()} == {
-            k: {"float32": "DT_FLOAT", "int64": "DT_INT64", "string": "DT_STRING"}[t] for k, t in COLUMNS.items()}
+            k: {"float32": "DT_FLOAT", "int64": "DT_INT64", "string": "DT_STRING"}[t] for k, t in COLUMNS.items()
+        }
         assert default["inputs"]["age"]["tensor_shape"] == {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False}
         assert default["outputs"]["probabilities"]["dtype"] == "DT_FLOAT"
         assert list(defs["serving_examples"]["inputs"]) == ["examples"]
@@ -103,8 +111,9 @@ def test_predict_rows_and_columns(server: Server) -> None:
     assert status == 200 and list(body) == ["predictions"]
     assert body["predictions"] == pytest.approx([p(2.0), p(2.0, ROW2)], abs=1e-6)
     columns = {k: [ROW[k], ROW2[k]] for k in ROW}
-    status, body = call(server.port, "POST", "/v1/models/ad_click:predict",
-                        {"signature_name": "serving_default", "inputs": columns})
+    status, body = call(
+        server.port, "POST", "/v1/models/ad_click:predict", {"signature_name": "serving_default", "inputs": columns}
+    )
     assert status == 200 and body["outputs"] == pytest.approx([p(2.0), p(2.0, ROW2)], abs=1e-6)
 
 
@@ -116,11 +125,13 @@ def test_predict_by_version_and_label(server: Server) -> None:
 
 def test_predict_serialized_examples_as_b64(server: Server) -> None:
     b64 = [{"b64": base64.b64encode(example_proto(r)).decode()} for r in (ROW, ROW2)]
-    status, body = call(server.port, "POST", "/v1/models/ad_click:predict",
-                        {"signature_name": "serving_examples", "instances": b64})
+    status, body = call(
+        server.port, "POST", "/v1/models/ad_click:predict", {"signature_name": "serving_examples", "instances": b64}
+    )
     assert status == 200 and body["predictions"] == pytest.approx([p(2.0), p(2.0, ROW2)], abs=1e-6)
-    status, body = call(server.port, "POST", "/v1/models/ad_click:predict",
-                        {"signature_name": "serving_examples", "inputs": b64})
+    status, body = call(
+        server.port, "POST", "/v1/models/ad_click:predict", {"signature_name": "serving_examples", "inputs": b64}
+    )
     assert status == 200 and body["outputs"] == pytest.approx([p(2.0), p(2.0, ROW2)], abs=1e-6)
 
 
@@ -129,14 +140,17 @@ def test_classify_and_regress_examples(server: Server, signature: str | None) ->
     extra = {"signature_name": signature} if signature else {}
     shared = {"country": ROW["country"], "timestamp": ROW["timestamp"]}
     examples = [{k: v for k, v in r.items() if k not in shared} for r in (ROW, ROW2)]
-    status, body = call(server.port, "POST", "/v1/models/ad_click:classify",
-                        {**extra, "context": shared, "examples": examples})
+    status, body = call(
+        server.port, "POST", "/v1/models/ad_click:classify", {**extra, "context": shared, "examples": examples}
+    )
     assert status == 200
     (no1, yes1), (no2, yes2) = body["results"]
     assert no1[0] == "0" and yes1[0] == "1" and yes1[1] == pytest.approx(p(2.0), abs=1e-6)
     assert no2[1] == pytest.approx(1 - p(2.0, ROW2), abs=1e-6)
-    status, body = call(server.port, "POST", f"/v1/models/ad_click/versions/{V2}:regress",
-                        {**extra, "examples": [ROW, ROW2]})
+    assert yes2 == ["1", pytest.approx(p(2.0, ROW2), abs=1e-6)]
+    status, body = call(
+        server.port, "POST", f"/v1/models/ad_click/versions/{V2}:regress", {**extra, "examples": [ROW, ROW2]}
+    )
     assert status == 200 and body == {"results": pytest.approx([p(2.0), p(2.0, ROW2)], abs=1e-6)}
 
 
@@ -144,44 +158,124 @@ def without(key: str) -> dict[str, Any]:
     return {k: v for k, v in ROW.items() if k != key}
 
 
-@pytest.mark.parametrize("method, path, body, status, message", [
-    ("POST", "/v1/models/ad_click:predict", b'{"instances": [', 400, "JSON Parse error: Expecting value at offset: 15"),
-    ("POST", "/v1/models/ad_click:predict", b"", 400, "JSON Parse error: The document is empty"),
-    ("POST", "/v1/models/ad_click:predict", {"instances": [ROW], "inputs": {k: [v] for k, v in ROW.items()}}, 400,
-     "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist"),
-    ("POST", "/v1/models/ad_click:predict", {"instances": [without("age")]}, 400,
-     "Failed to process element: 0 of 'instances' list. JSON object: "),
-    ("POST", "/v1/models/ad_click:predict", {"inputs": {k: [v] for k, v in without("city").items()}}, 400,
-     "Missing named input: city in 'inputs' object."),
-    ("POST", "/v1/models/ad_click:predict", {"instances": [{**ROW, "age": "35"}]}, 400,
-     "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: \"35\" "
-     "Type: String is not of expected type: int64"),
-    ("POST", "/v1/models/ad_click:predict", {"inputs": {**{k: [v] for k, v in ROW.items()}, "age": [35.5]}}, 400,
-     "JSON Value: 35.5 Type: Number is not of expected type: int64"),
-    ("POST", "/v1/models/ad_click:predict", {"signature_name": "nope", "instances": [ROW]}, 400,
-     'Serving signature name: "nope" not found in signature def'),
-    ("POST", "/v1/models/ad_click:predict", {"signature_name": 7, "instances": [ROW]}, 400,
-     "'signature_name' key must be a string value."),
-    ("POST", "/v1/models/unknown:predict", {"instances": [ROW]}, 404, "Servable not found for request: Latest(unknown)"),
-    ("POST", f"/v1/models/ad_click/versions/{V1}:predict", {"instances": [ROW]}, 404,
-     f"Servable not found for request: Specific(ad_click, {V1})"),
-    ("POST", "/v1/models/ad_click/labels/canary:predict", {"instances": [ROW]}, 400,
-     "Unrecognized servable version label: canary"),
-    ("GET", "/v1/models/unknown", None, 404, "Could not find any versions of model unknown"),
-    ("GET", "/v1/models/ad_click/versions/5", None, 404, "Could not find version 5 of model ad_click"),
-    ("GET", "/v1/models/unknown/metadata", None, 404, "Servable not found for request: Latest(unknown)"),
-    ("GET", "/v1/models/ad_click:predict", None, 400, "Malformed request: GET /v1/models/ad_click:predict"),
-    ("GET", "/v1/models", None, 400, "Missing model name in request."),
-    ("GET", "/metrics", None, 404, "Malformed request: GET /metrics"),
-    ("POST", "/v1/models/ad_click:classify", {"instances": [ROW]}, 400,
-     "When method is classify, key 'examples' is expected and was not found"),
-    ("POST", "/v1/models/ad_click:regress", {"examples": [{**ROW, "age": 35.5}]}, 400,
-     "Key: age.  Data types don't match. Data type: float but expected type: int64"),
-    ("POST", "/v1/models/ad_click:regress", {"signature_name": "serving_examples", "examples": [without("age")]}, 400,
-     "age"),
-    ("POST", "/v1/models/ad_click:classify", {"examples": [{**ROW, "city": [None]}]}, 400,
-     "Feature: city has element with unexpected JSON type: Null"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, message",
+    [
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            b'{"instances": [',
+            400,
+            "JSON Parse error: Expecting value at offset: 15",
+        ),
+        ("POST", "/v1/models/ad_click:predict", b"", 400, "JSON Parse error: The document is empty"),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"instances": [ROW], "inputs": {k: [v] for k, v in ROW.items()}},
+            400,
+            "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"instances": [without("age")]},
+            400,
+            "Failed to process element: 0 of 'instances' list. JSON object: ",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"inputs": {k: [v] for k, v in without("city").items()}},
+            400,
+            "Missing named input: city in 'inputs' object.",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"instances": [{**ROW, "age": "35"}]},
+            400,
+            "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: JSON Value: \"35\" "
+            "Type: String is not of expected type: int64",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"inputs": {**{k: [v] for k, v in ROW.items()}, "age": [35.5]}},
+            400,
+            "JSON Value: 35.5 Type: Number is not of expected type: int64",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"signature_name": "nope", "instances": [ROW]},
+            400,
+            'Serving signature name: "nope" not found in signature def',
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:predict",
+            {"signature_name": 7, "instances": [ROW]},
+            400,
+            "'signature_name' key must be a string value.",
+        ),
+        (
+            "POST",
+            "/v1/models/unknown:predict",
+            {"instances": [ROW]},
+            404,
+            "Servable not found for request: Latest(unknown)",
+        ),
+        (
+            "POST",
+            f"/v1/models/ad_click/versions/{V1}:predict",
+            {"instances": [ROW]},
+            404,
+            f"Servable not found for request: Specific(ad_click, {V1})",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click/labels/canary:predict",
+            {"instances": [ROW]},
+            400,
+            "Unrecognized servable version label: canary",
+        ),
+        ("GET", "/v1/models/unknown", None, 404, "Could not find any versions of model unknown"),
+        ("GET", "/v1/models/ad_click/versions/5", None, 404, "Could not find version 5 of model ad_click"),
+        ("GET", "/v1/models/unknown/metadata", None, 404, "Servable not found for request: Latest(unknown)"),
+        ("GET", "/v1/models/ad_click:predict", None, 400, "Malformed request: GET /v1/models/ad_click:predict"),
+        ("GET", "/v1/models", None, 400, "Missing model name in request."),
+        ("GET", "/metrics", None, 404, "Malformed request: GET /metrics"),
+        (
+            "POST",
+            "/v1/models/ad_click:classify",
+            {"instances": [ROW]},
+            400,
+            "When method is classify, key 'examples' is expected and was not found",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:regress",
+            {"examples": [{**ROW, "age": 35.5}]},
+            400,
+            "Key: age.  Data types don't match. Data type: float but expected type: int64",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:regress",
+            {"signature_name": "serving_examples", "examples": [without("age")]},
+            400,
+            "age",
+        ),
+        (
+            "POST",
+            "/v1/models/ad_click:classify",
+            {"examples": [{**ROW, "city": [None]}]},
+            400,
+            "Feature: city has element with unexpected JSON type: Null",
+        ),
+    ],
+)
 def test_bad_requests(server: Server, method: str, path: str, body: Any, status: int, message: str) -> None:
     got, answer = call(server.port, method, path, body)
     assert got == status and list(answer) == ["error"]
@@ -254,7 +348,8 @@ def test_load_with_a_new_version_published_midway(tmp_path: Path, toy_models: di
 
 
 def test_a_version_that_fails_to_load_is_reported_and_the_old_one_keeps_serving(
-        tmp_path: Path, toy_models: dict[float, str]) -> None:
+    tmp_path: Path, toy_models: dict[float, str]
+) -> None:
     serving = tmp_path / "serving"
     sl.publish_version(toy_models[1.0], serving, "ad_click", version=V1)
     sl.write_models_config(serving, pins={"ad_click": V1})

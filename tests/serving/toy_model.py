@@ -27,9 +27,15 @@ COLUMNS = {
 }
 
 ROW = {
-    "daily_time_spent_on_site": 68.95, "age": 35, "area_income": 61833.9, "daily_internet_usage": 256.09,
-    "ad_topic_line": "Cloned 5thgeneration orchestration", "city": "Wrightburgh", "male": 0,
-    "country": "Tunisia", "timestamp": "2016-03-27 00:53:11",
+    "daily_time_spent_on_site": 68.95,
+    "age": 35,
+    "area_income": 61833.9,
+    "daily_internet_usage": 256.09,
+    "ad_topic_line": "Cloned 5thgeneration orchestration",
+    "city": "Wrightburgh",
+    "male": 0,
+    "country": "Tunisia",
+    "timestamp": "2016-03-27 00:53:11",
 }
 
 
@@ -49,10 +55,20 @@ def example_features(row: dict[str, Any]) -> dict[str, Any]:
 
 def expected_probability(row: dict[str, Any], weight: float) -> float:
     """What the toy model answers for ``row`` (float64 arithmetic; compare with a tolerance)."""
-    z = (weight * (row["daily_time_spent_on_site"] / 100.0 - row["age"] / 50.0 + row["area_income"] / 1e5
-                   - row["daily_internet_usage"] / 300.0 + 0.1 * row["male"])
-         + 0.01 * len(row["ad_topic_line"]) - 0.01 * len(row["city"]) + 0.005 * len(row["country"])
-         + 0.001 * len(row["timestamp"]))
+    z = (
+        weight
+        * (
+            row["daily_time_spent_on_site"] / 100.0
+            - row["age"] / 50.0
+            + row["area_income"] / 1e5
+            - row["daily_internet_usage"] / 300.0
+            + 0.1 * row["male"]
+        )
+        + 0.01 * len(row["ad_topic_line"])
+        - 0.01 * len(row["city"])
+        + 0.005 * len(row["country"])
+        + 0.001 * len(row["timestamp"])
+    )
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -72,11 +88,20 @@ def build_toy_model(path: str | os.PathLike[str], weight: float = 1.0) -> str:
             def length(x: tf.Tensor) -> tf.Tensor:
                 return tf.cast(tf.strings.length(x), tf.float32)
 
-            z = (self.weight * (f["daily_time_spent_on_site"] / 100.0 - tf.cast(f["age"], tf.float32) / 50.0
-                                + f["area_income"] / 1e5 - f["daily_internet_usage"] / 300.0
-                                + 0.1 * tf.cast(f["male"], tf.float32))
-                 + 0.01 * length(f["ad_topic_line"]) - 0.01 * length(f["city"]) + 0.005 * length(f["country"])
-                 + 0.001 * length(f["timestamp"]))
+            z = (
+                self.weight
+                * (
+                    f["daily_time_spent_on_site"] / 100.0
+                    - tf.cast(f["age"], tf.float32) / 50.0
+                    + f["area_income"] / 1e5
+                    - f["daily_internet_usage"] / 300.0
+                    + 0.1 * tf.cast(f["male"], tf.float32)
+                )
+                + 0.01 * length(f["ad_topic_line"])
+                - 0.01 * length(f["city"])
+                + 0.005 * length(f["country"])
+                + 0.001 * length(f["timestamp"])
+            )
             return {"probabilities": tf.sigmoid(z)}
 
         @tf.function(input_signature=[specs])
@@ -88,8 +113,12 @@ def build_toy_model(path: str | os.PathLike[str], weight: float = 1.0) -> str:
             return self.predict(tf.io.parse_example(examples, parse_spec))
 
     module = Toy()
-    tf.saved_model.save(module, os.fspath(path), signatures={
-        "serving_default": module.serve_raw.get_concrete_function(),
-        "serving_examples": module.serve_examples.get_concrete_function(),
-    })
+    tf.saved_model.save(
+        module,
+        os.fspath(path),
+        signatures={
+            "serving_default": module.serve_raw.get_concrete_function(),
+            "serving_examples": module.serve_examples.get_concrete_function(),
+        },
+    )
     return os.fspath(path)

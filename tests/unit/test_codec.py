@@ -7,16 +7,30 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.serving.codec import ApiError, InputSpec, format_classify, format_predict, format_regress, parse_json, \
-    parse_predict
+from pipelines.serving.codec import (
+    ApiError,
+    InputSpec,
+    format_classify,
+    format_predict,
+    format_regress,
+    parse_json,
+    parse_predict,
+)
 
-SPECS = {"age": InputSpec("int64", (None,)), "income": InputSpec("float32", (None,)), "city": InputSpec("string", (None,))}
+SPECS = {
+    "age": InputSpec("int64", (None,)),
+    "income": InputSpec("float32", (None,)),
+    "city": InputSpec("string", (None,)),
+}
 ONE = {"examples": InputSpec("string", (None,))}
 
 
 def test_rows_and_columns_give_the_same_tensors() -> None:
-    rows, fmt = parse_predict({"instances": [{"age": 3, "income": 1.5, "city": "a"},
-                                             {"age": 4, "income": 2, "city": {"b64": "YmI="}}]}, SPECS, "s")
+    rows, fmt = parse_predict(
+        {"instances": [{"age": 3, "income": 1.5, "city": "a"}, {"age": 4, "income": 2, "city": {"b64": "YmI="}}]},
+        SPECS,
+        "s",
+    )
     cols, fmt2 = parse_predict({"inputs": {"age": [3, 4], "income": [1.5, 2], "city": ["a", "bb"]}}, SPECS, "s")
     assert (fmt, fmt2) == ("row", "columnar")
     for name in SPECS:
@@ -31,35 +45,65 @@ def test_a_single_input_takes_a_plain_list() -> None:
     assert tensors["examples"].tolist() == [b"x"]
 
 
-@pytest.mark.parametrize("doc, message", [
-    ({"instances": [{"age": "3", "income": 1.0, "city": "a"}]},
-     "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
-     "JSON Value: \"3\" Type: String is not of expected type: int64"),
-    ({"instances": [{"age": True, "income": 1.0, "city": "a"}]}, "JSON Value: true Type: True is not of expected type: int64"),
-    ({"instances": [{"age": 3.5, "income": 1.0, "city": "a"}]}, "JSON Value: 3.5 Type: Number is not of expected type: int64"),
-    ({"instances": [{"age": 3, "income": None, "city": "a"}]}, "JSON Value: null Type: Null is not of expected type: float"),
-    ({"instances": [{"age": 3, "income": 1e39, "city": "a"}]}, "Cannot convert JSON value: 1e+39 to float without loss"),
-    ({"instances": [{"age": 3, "income": 1.0, "city": {"b64": "!!"}}]}, "Unable to base64 decode"),
-    ({"instances": [{"age": 3, "income": 1.0}]},
-     "Failed to process element: 0 of 'instances' list. JSON object: {\"age\": 3, \"income\": 1.0} "
-     "keys must be equal to: age,city,income"),
-    ({"instances": [{"age": 3, "income": 1.0, "city": "a", "x": 1}]}, "JSON object: does not have named input: x"),
-    ({"instances": [1, 2]}, "instances is a plain list, but expecting list of objects as multiple input tensors"),
-    ({"instances": []}, "No values in 'instances' array"),
-    ({"instances": {"age": 1}}, "Excepting 'instances' to be an list/array"),
-    ({"inputs": {"age": [1], "income": [1.0]}}, "Missing named input: city in 'inputs' object."),
-    ({"inputs": [1]}, "inputs is a plain value/list, but expecting an object as multiple input tensors"),
-    ({"inputs": {"age": [1, [2]], "income": [1.0], "city": ["a"]}}, "Encountered list at unexpected level: 1 expected < 1"),
-    ({"inputs": {"age": [[1], 2], "income": [1.0], "city": ["a"]}},
-     "JSON Value: 2 found at incorrect level: 2 in the JSON DOM. Expected at level: 2"),
-    ({"inputs": {"age": [[1], [2, 3]], "income": [1.0], "city": ["a"]}},
-     "Encountered list at unexpected size: 2 at level: 1 expected size: 1"),
-    ({"inputs": {"age": [[1]], "income": [1.0], "city": ["a"]}},
-     "input 'age' has shape [1,1], which signature 's' does not accept; it expects [?]"),
-    ({"instances": [{"age": 1, "income": 1.0, "city": "a"}], "inputs": {}},
-     "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist"),
-    ({"signature": "x"}, "Missing 'inputs' or 'instances' key"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        (
+            {"instances": [{"age": "3", "income": 1.0, "city": "a"}]},
+            "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
+            'JSON Value: "3" Type: String is not of expected type: int64',
+        ),
+        (
+            {"instances": [{"age": True, "income": 1.0, "city": "a"}]},
+            "JSON Value: true Type: True is not of expected type: int64",
+        ),
+        (
+            {"instances": [{"age": 3.5, "income": 1.0, "city": "a"}]},
+            "JSON Value: 3.5 Type: Number is not of expected type: int64",
+        ),
+        (
+            {"instances": [{"age": 3, "income": None, "city": "a"}]},
+            "JSON Value: null Type: Null is not of expected type: float",
+        ),
+        (
+            {"instances": [{"age": 3, "income": 1e39, "city": "a"}]},
+            "Cannot convert JSON value: 1e+39 to float without loss",
+        ),
+        ({"instances": [{"age": 3, "income": 1.0, "city": {"b64": "!!"}}]}, "Unable to base64 decode"),
+        (
+            {"instances": [{"age": 3, "income": 1.0}]},
+            'Failed to process element: 0 of \'instances\' list. JSON object: {"age": 3, "income": 1.0} '
+            "keys must be equal to: age,city,income",
+        ),
+        ({"instances": [{"age": 3, "income": 1.0, "city": "a", "x": 1}]}, "JSON object: does not have named input: x"),
+        ({"instances": [1, 2]}, "instances is a plain list, but expecting list of objects as multiple input tensors"),
+        ({"instances": []}, "No values in 'instances' array"),
+        ({"instances": {"age": 1}}, "Excepting 'instances' to be an list/array"),
+        ({"inputs": {"age": [1], "income": [1.0]}}, "Missing named input: city in 'inputs' object."),
+        ({"inputs": [1]}, "inputs is a plain value/list, but expecting an object as multiple input tensors"),
+        (
+            {"inputs": {"age": [1, [2]], "income": [1.0], "city": ["a"]}},
+            "Encountered list at unexpected level: 1 expected < 1",
+        ),
+        (
+            {"inputs": {"age": [[1], 2], "income": [1.0], "city": ["a"]}},
+            "JSON Value: 2 found at incorrect level: 2 in the JSON DOM. Expected at level: 2",
+        ),
+        (
+            {"inputs": {"age": [[1], [2, 3]], "income": [1.0], "city": ["a"]}},
+            "Encountered list at unexpected size: 2 at level: 1 expected size: 1",
+        ),
+        (
+            {"inputs": {"age": [[1]], "income": [1.0], "city": ["a"]}},
+            "input 'age' has shape [1,1], which signature 's' does not accept; it expects [?]",
+        ),
+        (
+            {"instances": [{"age": 1, "income": 1.0, "city": "a"}], "inputs": {}},
+            "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist",
+        ),
+        ({"signature": "x"}, "Missing 'inputs' or 'instances' key"),
+    ],
+)
 def test_bad_requests_get_tf_servings_message(doc: dict, message: str) -> None:
     with pytest.raises(ApiError, match=None) as info:
         parse_predict(doc, SPECS, "s")
@@ -67,11 +111,14 @@ def test_bad_requests_get_tf_servings_message(doc: dict, message: str) -> None:
     assert message in info.value.message
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"", "JSON Parse error: The document is empty"),
-    (b'{"instances": [1,', "JSON Parse error: Expecting value at offset: 17"),
-    (b"[1, 2]", "JSON Value: [1, 2] Is not object"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"", "JSON Parse error: The document is empty"),
+        (b'{"instances": [1,', "JSON Parse error: Expecting value at offset: 17"),
+        (b"[1, 2]", "JSON Value: [1, 2] Is not object"),
+    ],
+)
 def test_malformed_json(body: bytes, message: str) -> None:
     with pytest.raises(ApiError) as info:
         parse_json(body)
@@ -84,22 +131,39 @@ def test_nan_and_infinity_are_accepted_and_written_back() -> None:
     assert out == '{"predictions": [NaN, Infinity, -Infinity]}'
 
 
-@pytest.mark.parametrize("value, text", [
-    (0.5, "0.5"), (1.0, "1.0"), (0.1, "0.1"), (1e-05, "1e-05"), (1234567.0, "1234567.0"),
-    (0.509550273, "0.509550273"), (-3.0, "-3.0"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.5, "0.5"),
+        (1.0, "1.0"),
+        (0.1, "0.1"),
+        (1e-05, "1e-05"),
+        (1234567.0, "1234567.0"),
+        (0.509550273, "0.509550273"),
+        (-3.0, "-3.0"),
+    ],
+)
 def test_float32_outputs_are_written_like_tf_serving(value: float, text: str) -> None:
     assert format_predict({"p": np.array([value], dtype=np.float32)}, "columnar") == f'{{"outputs": [{text}]}}'
 
 
 def test_several_outputs_rows_are_objects_columns_are_a_map() -> None:
-    outputs = {"p": np.array([0.5, 0.25], dtype=np.float32), "id_bytes": np.array([b"\x00", b"z"], dtype=object),
-               "n": np.array([[1, 2], [3, 4]])}
+    outputs = {
+        "p": np.array([0.5, 0.25], dtype=np.float32),
+        "id_bytes": np.array([b"\x00", b"z"], dtype=object),
+        "n": np.array([[1, 2], [3, 4]]),
+    }
     rows = json.loads(format_predict(outputs, "row"))
-    assert rows == {"predictions": [{"id_bytes": {"b64": "AA=="}, "n": [1, 2], "p": 0.5},
-                                    {"id_bytes": {"b64": "eg=="}, "n": [3, 4], "p": 0.25}]}
+    assert rows == {
+        "predictions": [
+            {"id_bytes": {"b64": "AA=="}, "n": [1, 2], "p": 0.5},
+            {"id_bytes": {"b64": "eg=="}, "n": [3, 4], "p": 0.25},
+        ]
+    }
     cols = json.loads(format_predict(outputs, "columnar"))
-    assert cols == {"outputs": {"id_bytes": [{"b64": "AA=="}, {"b64": "eg=="}], "n": [[1, 2], [3, 4]], "p": [0.5, 0.25]}}
+    assert cols == {
+        "outputs": {"id_bytes": [{"b64": "AA=="}, {"b64": "eg=="}], "n": [[1, 2], [3, 4]], "p": [0.5, 0.25]}
+    }
 
 
 def test_classify_and_regress_results() -> None:

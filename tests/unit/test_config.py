@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -10,13 +11,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from pipelines.config import PipelineConfig, load_config, parse_override
+from pipelines.config.evaluation import ChangeThreshold, Threshold
 from pipelines.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
-HEADER = ("daily_time_spent_on_site,age,area_income,daily_internet_usage,ad_topic_line,city,male,country,"
-          "timestamp,clicked_on_ad\n")
+HEADER = (
+    "daily_time_spent_on_site,age,area_income,daily_internet_usage,ad_topic_line,city,male,country,"
+    "timestamp,clicked_on_ad\n"
+)
 
 
 @pytest.fixture
@@ -61,8 +66,10 @@ def test_example_config_loads(project: Path) -> None:
 
 def test_config_is_frozen(project: Path) -> None:
     cfg = load_config(project / "c.yaml")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match=r"train_steps\n  Instance is frozen"):
         cfg.trainer.train_steps = 3  # type: ignore[misc]
+    with pytest.raises(ValidationError, match=r"evaluation\n  Instance is frozen"):
+        cfg.evaluation = cfg.evaluation  # type: ignore[misc]
 
 
 def test_model_name_defaults_to_pipeline_name(project: Path) -> None:
@@ -74,13 +81,28 @@ def test_model_name_defaults_to_pipeline_name(project: Path) -> None:
     ("change", "match"),
     [
         # unknown keys, with a suggestion and the allowed keys
-        (lambda c: c["trainer"].update(train_step=5), r"c\.yaml:\d+: trainer\.train_step: unknown key 'train_step'; did you mean 'train_steps'\?"),
+        (
+            lambda c: c["trainer"].update(train_step=5),
+            r"c\.yaml:\d+: trainer\.train_step: unknown key 'train_step'; did you mean 'train_steps'\?",
+        ),
         (lambda c: c.update(trainr={}), r"trainr: unknown key 'trainr'; did you mean 'trainer'\?"),
-        (lambda c: c["features"].update(age={"transform": "zscore", "buckets": 3}), r"features\.age\.buckets: unknown key 'buckets' \(allowed here: transform\)"),
-        (lambda c: c["evaluation"]["thresholds"]["auc"].update(lower=0.5), r"evaluation\.thresholds\.auc\.lower: unknown key 'lower'; did you mean 'lower_bound'\?"),
+        (
+            lambda c: c["features"].update(age={"transform": "zscore", "buckets": 3}),
+            r"features\.age\.buckets: unknown key 'buckets' \(allowed here: transform\)",
+        ),
+        (
+            lambda c: c["evaluation"]["thresholds"]["auc"].update(lower=0.5),
+            r"evaluation\.thresholds\.auc\.lower: unknown key 'lower'; did you mean 'lower_bound'\?",
+        ),
         # wrong types
-        (lambda c: c["trainer"].update(train_steps="many"), r"trainer\.train_steps: Input should be a valid integer.*'many'"),
-        (lambda c: c["trainer"].update(train_steps=0), r"trainer\.train_steps: Input should be greater than or equal to 1"),
+        (
+            lambda c: c["trainer"].update(train_steps="many"),
+            r"trainer\.train_steps: Input should be a valid integer.*'many'",
+        ),
+        (
+            lambda c: c["trainer"].update(train_steps=0),
+            r"trainer\.train_steps: Input should be greater than or equal to 1",
+        ),
         (lambda c: c["model"].update(hidden_units="64"), r"model\.hidden_units: Input should be a valid list"),
         (lambda c: c["model"].update(type="cnn"), r"model\.type: Input should be 'dnn' or 'wide_and_deep'"),
         (lambda c: c.update(trainer=5), r"trainer: must be a mapping \(section\)"),
@@ -89,39 +111,159 @@ def test_model_name_defaults_to_pipeline_name(project: Path) -> None:
         (lambda c: c["pipeline"].pop("root"), r"pipeline\.root: required key is missing"),
         (lambda c: c.pop("trainer"), r"trainer: required key is missing"),
         # features
-        (lambda c: c["features"].update(age="sqrt"), r"features\.age\.transform: unknown transform 'sqrt'; allowed: zscore, minmax"),
+        (
+            lambda c: c["features"].update(age="sqrt"),
+            r"features\.age\.transform: unknown transform 'sqrt'; allowed: zscore, minmax",
+        ),
         (lambda c: c["features"].update(age={"top_k": 3}), r"features\.age: needs a 'transform' key"),
-        (lambda c: c["features"].update(agee="zscore"), r"features\.agee: 'agee' is not a feature of schema .*schema\.pbtxt; did you mean 'age'\?"),
-        (lambda c: c["features"].pop("city"), r"features: schema features city have no entry; .*`city: drop`"),
-        # without a curated schema, the CSV header is the list of columns
-        (lambda c: (c.pop("schema"), c["features"].update(agee="zscore")), r"features\.agee: 'agee' is not a column of .*part\.csv; did you mean 'age'\?"),
-        (lambda c: (c.pop("schema"), c["features"].pop("city")), r"features: columns city of .* have no entry; .*`city: drop`"),
-        (lambda c: (c.pop("schema"), c["label"].update(column="click")), r"label\.column: 'click' is not a column"),
-        (lambda c: c["features"].update(clicked_on_ad="zscore"), r"features\.clicked_on_ad: 'clicked_on_ad' is the label"),
-        (lambda c: c["label"].update(column="click"), r"label\.column: 'click' is not a feature of schema"),
-        (lambda c: c["validation"].update(allow={"city": ["new_value"]}), r"validation\.allow: city: unknown anomaly kind 'new_value'; did you mean 'new_values'\?"),
-        (lambda c: c["validation"].update(allow={"town": ["new_values"]}), r"validation\.allow\.town: 'town' is not in features"),
+        (
+            lambda c: c["validation"].update(allow={"city": ["new_value"]}),
+            r"validation\.allow: city: unknown anomaly kind 'new_value'; did you mean 'new_values'\?",
+        ),
         (lambda c: c["data"].update(rolling_spans=2), r"data: rolling_spans needs a \{SPAN\}"),
-        (lambda c: c["features"].update(country={"transform": "hash"}), r"features\.country\.hash_buckets: required key is missing"),
-        # paths
-        (lambda c: c["data"].update(source="/nonexistent/ads"), r"data\.source: directory /nonexistent/ads does not exist; generate data with"),
-        (lambda c: c["schema"].update(path="/nonexistent/schema.pbtxt"), r"schema\.path: schema file /nonexistent/schema\.pbtxt does not exist"),
-        # evaluation cross-checks
-        (lambda c: c["evaluation"].update(metrics=["accuracy"]), r"evaluation\.thresholds\.auc: threshold on 'auc', which is not in evaluation\.metrics"),
-        (lambda c: c["evaluation"].update(slices=["gender"]), r"evaluation\.slices\[0\]: slice feature 'gender' is not in features"),
-        (lambda c: c["evaluation"]["thresholds"].update(auc={}), r"evaluation\.thresholds\.auc: set lower_bound, upper_bound or change"),
+        (
+            lambda c: c["features"].update(country={"transform": "hash"}),
+            r"features\.country\.hash_buckets: required key is missing",
+        ),
+        # evaluation field rules
+        (
+            lambda c: c["evaluation"]["thresholds"].update(auc={}),
+            r"evaluation\.thresholds\.auc: set lower_bound, upper_bound or change",
+        ),
         (lambda c: c["evaluation"].update(metrics=["auc", "f1"]), r"evaluation\.metrics\[1\]: Input should be 'auc'"),
         # names and module paths
         (lambda c: c["pipeline"].update(name="1bad name"), r"pipeline\.name: must start with a letter"),
         (lambda c: c["trainer"].update(run_fn="not a path"), r"trainer\.run_fn: must be a dotted path"),
-        (lambda c: c["trainer"].update(run_fn="nowhere.mod.run_fn"), r"trainer\.run_fn: module 'nowhere\.mod' not found"),
-        (lambda c: c["beam"].update(extra_args=["runner=X"]), r"beam\.extra_args: each entry must look like '--option=value'"),
+        (
+            lambda c: c["beam"].update(extra_args=["runner=X"]),
+            r"beam\.extra_args: each entry must look like '--option=value'",
+        ),
     ],
 )
 def test_config_errors_name_the_key(project: Path, change, match: str) -> None:
     path = edit(project, change)
     with pytest.raises(ConfigError, match=match):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            lambda c: c["features"].update(clicked_on_ad="zscore"),
+            r"c\.yaml:\d+: features\.clicked_on_ad: 'clicked_on_ad' is the label",
+        ),
+        (
+            lambda c: c["features"].update(dict.fromkeys(c["features"], "drop")),
+            r"features: every feature is `drop`; the model needs at least one input",
+        ),
+        (
+            lambda c: c["validation"].update(allow={"town": ["new_values"]}),
+            r"validation\.allow\.town: 'town' is not in features",
+        ),
+        (
+            lambda c: c["validation"]["drift"].update(features={"town": 0.1}),
+            r"validation\.drift\.features\.town: 'town' is not in features",
+        ),
+        (
+            lambda c: c["evaluation"].update(metrics=["accuracy"]),
+            r"evaluation\.thresholds\.auc: threshold on 'auc', which is not in evaluation\.metrics",
+        ),
+        (
+            lambda c: c["evaluation"].update(slices=["gender"]),
+            r"evaluation\.slices\[0\]: slice feature 'gender' is not in features",
+        ),
+        (
+            lambda c: c["evaluation"].update(metrics=["auc", "mae"]),
+            r"evaluation\.metrics\[1\]: 'mae' is not a binary metric; choose from .*auc",
+        ),
+    ],
+)
+def test_cross_field_checks_name_both_keys(project: Path, change, match: str) -> None:
+    """Each config here passes type validation, so the failure comes from the cross-field check itself."""
+    path = edit(project, change)
+    with pytest.raises(ConfigError, match=match) as info:
+        load_config(path)
+    assert not isinstance(info.value.__cause__, ValidationError), "types failed first: the check never ran"
+    assert len(info.value.problems) == 1
+
+
+def test_loading_reads_no_data_schema_or_module(project: Path) -> None:
+    """A serving host has the config but not the training data: loading must not look for it."""
+    path = edit(
+        project,
+        lambda c: (
+            c["data"].update(source="/nonexistent/ads"),
+            c["schema"].update(path="/nonexistent/schema.pbtxt"),
+            c["trainer"].update(run_fn="nowhere.mod.run_fn"),
+            c["validation"].update(skew={"serving_data": "/nonexistent/logs"}),
+        ),
+    )
+    cfg = load_config(path)
+    assert cfg.data.source == "/nonexistent/ads"
+    assert cfg.schema_.path == "/nonexistent/schema.pbtxt"
+
+
+def test_config_remembers_where_keys_were_written(project: Path) -> None:
+    path = project / "c.yaml"
+    cfg = load_config(path, ["trainer.train_steps=7"])
+    source_line = next(
+        i for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip().startswith("source:")
+    )
+    assert cfg.origin.file == str(path)
+    assert cfg.origin.locate("data.source") == f"{path}:{source_line}: data.source: "
+    assert cfg.origin.locate("trainer.train_steps") == "--set trainer.train_steps=7: trainer.train_steps: "
+    assert cfg.origin.locate("features.nope") == f"{path}:{cfg.origin.lines[('features',)]}: features.nope: "
+
+
+@pytest.mark.parametrize(
+    ("overrides", "metrics", "thresholds"),
+    [
+        (
+            ["evaluation.metrics=[]", "evaluation.thresholds=null"],
+            ["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
+            {"auc": Threshold(lower_bound=0.6, change=ChangeThreshold(absolute=-0.01))},
+        ),
+        (["evaluation.metrics=[accuracy]", "evaluation.thresholds=null"], ["accuracy"], {}),
+        (
+            ["evaluation.metrics=[]", "evaluation.thresholds={}"],
+            ["auc", "accuracy", "precision", "recall", "calibration", "example_count"],
+            {},
+        ),
+        (
+            [
+                "label.task=multiclass",
+                "label.classes=[a, b, c, d]",
+                "evaluation.metrics=[]",
+                "evaluation.thresholds=null",
+            ],
+            ["accuracy", "precision", "recall", "log_loss", "example_count"],
+            {"accuracy": Threshold(lower_bound=0.3, change=ChangeThreshold(absolute=-0.01))},
+        ),
+        (
+            ["label.task=regression", "evaluation.metrics=[]", "evaluation.thresholds=null"],
+            ["mae", "rmse", "r2", "example_count"],
+            {
+                "r2": Threshold(lower_bound=0.0),
+                "mae": Threshold(change=ChangeThreshold(direction="lower_is_better", relative=0.02)),
+            },
+        ),
+    ],
+)
+def test_evaluation_defaults_by_task(project: Path, overrides: list[str], metrics: list[str], thresholds) -> None:
+    cfg = load_config(project / "c.yaml", overrides)
+    assert cfg.evaluation.metrics == metrics
+    assert cfg.evaluation.thresholds == thresholds
+
+
+def test_defaults_do_not_touch_the_input(project: Path) -> None:
+    data = yaml.safe_load((project / "c.yaml").read_text())
+    data["evaluation"] = {"slices": []}
+    before = copy.deepcopy(data)
+    cfg = PipelineConfig.model_validate(data)
+    assert data == before
+    assert cfg.evaluation.metrics and cfg.evaluation.thresholds
+    assert cfg.origin.locate("data.source") == "data.source: "  # built without the loader: keys only
 
 
 def test_all_problems_reported_at_once(project: Path) -> None:
@@ -133,12 +275,15 @@ def test_all_problems_reported_at_once(project: Path) -> None:
 
 
 def test_error_carries_the_line_number(project: Path) -> None:
-    path = write(project, """\
+    path = write(
+        project,
+        """\
         pipeline: {name: x, root: /tmp/r}
         trainer:
           train_steps: 10
           bogus: 1
-        """)
+        """,
+    )
     with pytest.raises(ConfigError, match=r"c\.yaml:4: trainer\.bogus: unknown key"):
         load_config(path)
 
@@ -146,7 +291,10 @@ def test_error_carries_the_line_number(project: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("trainer:\n  train_steps: 1\n  train_steps: 2\n", r"c\.yaml:3: duplicate key 'train_steps' \(first at line 2\)"),
+        (
+            "trainer:\n  train_steps: 1\n  train_steps: 2\n",
+            r"c\.yaml:3: duplicate key 'train_steps' \(first at line 2\)",
+        ),
         ("trainer: [1, 2\n", r"c\.yaml: not valid YAML \(line \d+"),
         ("- a\n- b\n", r"the top level must be a mapping"),
     ],
@@ -181,8 +329,10 @@ def test_parse_override(text: str, key: list[str], value) -> None:
 
 
 def test_overrides_apply_and_validate(project: Path) -> None:
-    cfg = load_config(project / "c.yaml", ["trainer.train_steps=7", "model.hidden_units=[4]", "features.city=drop",
-                                           "beam.direct_num_workers=2"])
+    cfg = load_config(
+        project / "c.yaml",
+        ["trainer.train_steps=7", "model.hidden_units=[4]", "features.city=drop", "beam.direct_num_workers=2"],
+    )
     assert cfg.trainer.train_steps == 7
     assert cfg.model.hidden_units == [4]
     assert cfg.features["city"].transform == "drop"
@@ -197,8 +347,15 @@ def test_overrides_apply_and_validate(project: Path) -> None:
         ("trainer..steps=5", r"is not a dotted key"),
         ("model.hidden_units=[1, 2", r"value is not valid YAML"),
         ("trainer.train_steps.x=5", r"trainer\.train_steps is a value, not a section"),
-        ("trainer.train_stepz=5", r"--set trainer\.train_stepz=5: trainer\.train_stepz: unknown key 'train_stepz'; did you mean 'train_steps'\?"),
-        ("trainer.train_steps=abc", r"--set trainer\.train_steps=abc: trainer\.train_steps: Input should be a valid integer"),
+        (
+            "trainer.train_stepz=5",
+            r"--set trainer\.train_stepz=5: trainer\.train_stepz: unknown key 'train_stepz'; "
+            r"did you mean 'train_steps'\?",
+        ),
+        (
+            "trainer.train_steps=abc",
+            r"--set trainer\.train_steps=abc: trainer\.train_steps: Input should be a valid integer",
+        ),
     ],
 )
 def test_malformed_overrides(project: Path, override: str, match: str) -> None:
@@ -214,13 +371,15 @@ def test_malformed_overrides(project: Path, override: str, match: str) -> None:
     [
         (["--set", "trainer.train_steps=abc"], "trainer.train_steps: Input should be a valid integer"),
         (["--set", "oops"], "expected dotted.key=value"),
-        (["--set", "data.source=/nonexistent"], "data.source: directory /nonexistent does not exist"),
     ],
 )
 def test_cli_rejects_bad_config_with_exit_2_and_no_traceback(project: Path, args: list[str], needle: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines.run", "--config", str(project / "c.yaml"), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2, proc.stderr
     assert needle in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,22 +11,50 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipelines.data.generators import (
+    COLUMNS,
+    DATASETS,
+    LABEL,
+    generate,
+    generate_ad_click,
+    oracle_auc,
+    read_csv_columns,
+    write_ad_click,
+)
 from pipelines.data.generators.oracle import roc_auc
-from pipelines.datagen import COLUMNS, LABEL, generate_ad_click, oracle_auc, read_csv_columns, write_ad_click
+from pipelines.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_cli_writes_exact_columns(tmp_path: Path) -> None:
     out = tmp_path / "d"
-    proc = subprocess.run([sys.executable, "-m", "pipelines.datagen", "ad_click", "--rows", "500", "--out", str(out),
-                           "--seed", "3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.datagen", "ad_click", "--rows", "500", "--out", str(out), "--seed", "3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(out / "ad_click.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == COLUMNS == [
-        "daily_time_spent_on_site", "age", "area_income", "daily_internet_usage", "ad_topic_line", "city", "male",
-        "country", "timestamp", "clicked_on_ad"]
+    assert (
+        rows[0]
+        == COLUMNS
+        == [
+            "daily_time_spent_on_site",
+            "age",
+            "area_income",
+            "daily_internet_usage",
+            "ad_topic_line",
+            "city",
+            "male",
+            "country",
+            "timestamp",
+            "clicked_on_ad",
+        ]
+    )
     assert len(rows) == 501
     assert {r[-1] for r in rows[1:]} == {"0", "1"}
     assert all(len(r) == len(COLUMNS) for r in rows)
@@ -70,8 +99,13 @@ def test_signal_is_learnable_but_not_trivial() -> None:
 
 
 def test_rows_must_be_positive(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pipelines.datagen", "ad_click", "--rows", "0", "--out",
-                           str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.datagen", "ad_click", "--rows", "0", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "--rows 0: must be at least 1" in proc.stderr
 
 
@@ -85,3 +119,42 @@ def test_rows_must_be_positive(tmp_path: Path) -> None:
 )
 def test_roc_auc(labels, scores, expected) -> None:
     assert roc_auc(np.array(labels), np.array(scores)) == pytest.approx(expected)
+
+
+def test_cli_writes_a_messy_table_with_its_oracle(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.datagen", "churn", "--rows", "300", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"wrote 300 rows to \S+churn\.csv \(the generating rule scores 0\.\d{3}\)\n", proc.stdout)
+    data = (tmp_path / "churn.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfcustomer_id,") and b"\r\n" in data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["churn.csv"]  # no temporary file left behind
+
+
+def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
+    write_ad_click(str(tmp_path), 100, seed=1, shards=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ad_click-00000-of-00002.csv", "ad_click-00001-of-00002.csv"]
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.data.generators import ad_click
+
+    def broken(rows: int, seed: int = 0):
+        yield next(generate_ad_click(10, seed))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ad_click, "generate_ad_click", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ad_click.write_ad_click(str(tmp_path), 100)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_dataset_needs_rows(dataset: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--rows 0: must be at least 1"):
+        generate(dataset, str(tmp_path), 0)

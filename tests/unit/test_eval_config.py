@@ -1,4 +1,5 @@
-"""Every metric a task allows maps to a TFMA metric TFMA can build, with the thresholds attached."""
+"""Every metric a task allows maps to a TFMA metric TFMA can build, with the thresholds attached,
+and TFMA writes it under the name the table of metric names says."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from components import metric_names
 from pipelines.config import TASK_METRICS, load_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,16 +30,47 @@ def test_every_allowed_metric_builds_in_tfma(task: str, tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
     metrics = sorted(TASK_METRICS[task][1])
-    cfg = load_config(REPO / "configs" / "ad_click.yaml", [
-        f"data.source={tmp_path / 'd'}", "schema.path=null", *LABELS[task], f"evaluation.metrics=[{', '.join(metrics)}]",
-        "evaluation.thresholds={}", "evaluation.slices=[]"])
+    cfg = load_config(
+        REPO / "configs" / "ad_click.yaml",
+        [
+            f"data.source={tmp_path / 'd'}",
+            "schema.path=null",
+            *LABELS[task],
+            f"evaluation.metrics=[{', '.join(metrics)}]",
+            "evaluation.thresholds={}",
+            "evaluation.slices=[]",
+        ],
+    )
     ec = eval_config(cfg)
     names = {metric_specs.metric_instance(mc).name for spec in ec.metrics_specs for mc in spec.metrics}
     assert len(names) >= len(metrics)
     assert metric_specs.to_computations(ec.metrics_specs, ec)  # what the Evaluator builds; raises on a bad spec
-    defaults = load_config(REPO / "configs" / "ad_click.yaml", [
-        f"data.source={tmp_path / 'd'}", "schema.path=null", *LABELS[task], "evaluation.metrics=[]",
-        "evaluation.thresholds=null", "evaluation.slices=[]"])
-    thresholds = metric_specs.metric_thresholds_from_metrics_specs(eval_config(defaults).metrics_specs, eval_config(defaults))
+    defaults = load_config(
+        REPO / "configs" / "ad_click.yaml",
+        [
+            f"data.source={tmp_path / 'd'}",
+            "schema.path=null",
+            *LABELS[task],
+            "evaluation.metrics=[]",
+            "evaluation.thresholds=null",
+            "evaluation.slices=[]",
+        ],
+    )
+    default_ec = eval_config(defaults)
+    thresholds = metric_specs.metric_thresholds_from_metrics_specs(default_ec.metrics_specs, default_ec)
     assert thresholds, "the task's default blessing bars reach TFMA"
     assert isinstance(ec, tfma.EvalConfig)
+
+
+PAIRS = [(task, m.key) for m in metric_names.TABLE for task in m.tasks]
+
+
+@pytest.mark.parametrize(("task", "key"), PAIRS, ids=[f"{t}-{k}" for t, k in PAIRS])
+def test_every_table_pair_builds_a_tfma_metric_under_its_output_name(task: str, key: str) -> None:
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.metrics import metric_specs
+
+    class_name, module = metric_names.tfma_class(task, key)
+    metric = metric_specs.metric_instance(tfma.MetricConfig(class_name=class_name, module=module))
+    assert metric.name == metric_names.output_name(task, key)
+    assert metric_names.output_name_of_class(class_name) == metric.name

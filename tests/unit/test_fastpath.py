@@ -12,10 +12,17 @@ from pipelines.config import load_config
 from pipelines.results.records import cached_summary, record_success
 from tests.unit.test_config import project  # noqa: F401 - the fixture
 
-SUMMARY = {"status": "succeeded", "pipeline": "ad_click", "run_id": "r1", "seconds": 9.0,
-           "components": [{"name": "CsvExampleGen", "status": "ran", "seconds": 3.0},
-                          {"name": "Trainer", "status": "cached", "seconds": 0.0}],
-           "pushed": None}
+SUMMARY = {
+    "status": "succeeded",
+    "pipeline": "ad_click",
+    "run_id": "r1",
+    "seconds": 9.0,
+    "components": [
+        {"name": "CsvExampleGen", "status": "ran", "seconds": 3.0},
+        {"name": "Trainer", "status": "cached", "seconds": 0.0},
+    ],
+    "pushed": None,
+}
 
 
 @pytest.fixture

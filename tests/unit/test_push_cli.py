@@ -15,8 +15,10 @@ from pipelines.push import main
 from tests.unit.test_serving_layout import fake_model
 
 REPO = Path(__file__).resolve().parents[2]
-HEADER = ("daily_time_spent_on_site,age,area_income,daily_internet_usage,ad_topic_line,city,male,country,"
-          "timestamp,clicked_on_ad\n")
+HEADER = (
+    "daily_time_spent_on_site,age,area_income,daily_internet_usage,ad_topic_line,city,male,country,"
+    "timestamp,clicked_on_ad\n"
+)
 
 
 def write_project(root: Path) -> Path:
@@ -34,6 +36,18 @@ def write_project(root: Path) -> Path:
     return path
 
 
+def write_serving_host_project(root: Path, missing: tuple[str, ...] = ("data",)) -> Path:
+    """The config as a serving host has it: no training data (``data.source`` does not exist) and,
+    with ``"schema"`` in ``missing``, no schema file either; the serving dir is ``root/serving``."""
+    path = write_project(root)
+    cfg = yaml.safe_load(path.read_text())
+    cfg["data"]["source"] = str(root / "no-training-data")
+    if "schema" in missing:
+        cfg["schema"]["path"] = str(root / "no-schemas" / "schema.pbtxt")
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return write_project(tmp_path)
@@ -43,8 +57,13 @@ def push(tmp_path: Path, version: int, auc: float) -> None:
     model = tmp_path / f"model-{version}"
     if not model.exists():
         fake_model(model)
-    sl.publish_version(model, tmp_path / "serving", "ad_click", version=version,
-                       extra_files={"eval_metrics.json": json.dumps({"metrics": {"auc": auc}})})
+    sl.publish_version(
+        model,
+        tmp_path / "serving",
+        "ad_click",
+        version=version,
+        extra_files={"eval_metrics.json": json.dumps({"metrics": {"auc": auc}})},
+    )
     sl.write_models_config(tmp_path / "serving", pins={"ad_click": version})
 
 
@@ -58,8 +77,10 @@ def test_list_shows_versions_metrics_and_the_served_one(project: Path, capsys: p
     assert lines[1].startswith("  100") and "auc=0.8100" in lines[1]
     assert main(["list", "--config", str(project), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [(d["version"], d["served"], d["metrics"]) for d in data] == [(100, False, {"auc": 0.81}),
-                                                                         (200, True, {"auc": 0.85})]
+    assert [(d["version"], d["served"], d["metrics"]) for d in data] == [
+        (100, False, {"auc": 0.81}),
+        (200, True, {"auc": 0.85}),
+    ]
 
 
 def test_rollback_then_to_a_named_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,26 +91,69 @@ def test_rollback_then_to_a_named_version(project: Path, capsys: pytest.CaptureF
     assert sl.served_version(project.parent / "serving", "ad_click") == 200
     assert main(["rollback", "--config", str(project), "--to", "300"]) == 0
     assert "now serving version 300 (was 200)" in capsys.readouterr().out
+    assert main(["rollback", "--config", str(project), "--to", "300"]) == 0
+    assert "ad_click: already serving version 300; rewrote" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("versions, args, message", [
-    ([], ["list"], "error: model 'ad_click' has no pushed versions under {serving}/ad_click"),
-    ([100], ["rollback"], "error: version 100 is the oldest version of model 'ad_click' under {serving}/ad_click"),
-    ([100, 200], ["rollback", "--to", "150"],
-     "error: version 150 of model 'ad_click' does not exist under {serving}/ad_click (versions: 100, 200)"),
-])
-def test_failures_exit_1_with_a_message_and_no_traceback(project: Path, versions: list[int], args: list[str],
-                                                          message: str) -> None:
+@pytest.mark.parametrize(
+    "versions, args, message",
+    [
+        ([], ["list"], "error: model 'ad_click' has no pushed versions under {serving}/ad_click"),
+        ([100], ["rollback"], "error: version 100 is the oldest version of model 'ad_click' under {serving}/ad_click"),
+        (
+            [100, 200],
+            ["rollback", "--to", "150"],
+            "error: version 150 of model 'ad_click' does not exist under {serving}/ad_click (versions: 100, 200)",
+        ),
+    ],
+)
+def test_failures_exit_1_with_a_message_and_no_traceback(
+    project: Path, versions: list[int], args: list[str], message: str
+) -> None:
     for v in versions:
         push(project.parent, v, 0.8)
-    proc = subprocess.run([sys.executable, "-m", "pipelines.push", *args, "--config", str(project)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.push", *args, "--config", str(project)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stderr
     assert message.format(serving=project.parent / "serving") in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
 def test_a_bad_config_exits_2(project: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pipelines.push", "list", "--config", str(project),
-                           "--set", "push.keep_version=3"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.push", "list", "--config", str(project), "--set", "push.keep_version=3"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "did you mean 'keep_versions'" in proc.stderr
+
+
+@pytest.mark.parametrize("missing", [("data",), ("data", "schema")])
+def test_list_and_rollback_need_no_training_data(tmp_path: Path, missing: tuple[str, ...]) -> None:
+    config = write_serving_host_project(tmp_path, missing)
+    push(tmp_path, 100, 0.81)
+    push(tmp_path, 200, 0.85)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pipelines.push", *args, "--config", str(config)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    listed = cli("list")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.startswith("* 200") and "auc=0.8500" in line for line in listed.stdout.splitlines())
+    rolled = cli("rollback")
+    assert rolled.returncode == 0, rolled.stderr
+    assert "now serving version 100 (was 200)" in rolled.stdout
+    assert sl.served_version(tmp_path / "serving", "ad_click") == 100

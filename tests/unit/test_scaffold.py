@@ -1,8 +1,10 @@
-"""Type, transform and task inference (pipelines.data.scaffold) and the init CLI, on tricky columns."""
+"""Type, transform and task inference (pipelines.data.scaffold), the files it writes
+(pipelines.data.scaffold_writer) and the init CLI, on tricky columns."""
 
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from components.csv_cells import cell_kind, is_missing, read_rows
+from components.schema_file import find_feature, read_schema
 from pipelines.config import load_config
-from pipelines.data.scaffold import ColumnProfile, ScaffoldError, choose_label, choose_transform
+from pipelines.data.environment import check_environment
+from pipelines.data.scaffold import ColumnProfile, choose_label, choose_transform
+from pipelines.errors import ConfigError, ScaffoldError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,11 +33,23 @@ def transform_of(name: str, cells: list[str]) -> tuple[str, str]:
     return choice.transform["transform"], choice.why
 
 
-@pytest.mark.parametrize("cell, kind", [
-    ("12", "int"), ("-3", "int"), ("007", "int"), ("1.5", "float"), ("1e3", "float"), ("NA", "missing"),
-    ("", "missing"), (" null ", "missing"), ("N/A", "missing"), ("1,234", "string"), ("$12", "string"),
-    ("99999999999999999999", "string"),  # beyond int64: tfx_bsl makes it a string too
-])
+@pytest.mark.parametrize(
+    "cell, kind",
+    [
+        ("12", "int"),
+        ("-3", "int"),
+        ("007", "int"),
+        ("1.5", "float"),
+        ("1e3", "float"),
+        ("NA", "missing"),
+        ("", "missing"),
+        (" null ", "missing"),
+        ("N/A", "missing"),
+        ("1,234", "string"),
+        ("$12", "string"),
+        ("99999999999999999999", "string"),  # beyond int64: tfx_bsl makes it a string too
+    ],
+)
 def test_cell_kind_follows_examplegen(cell: str, kind: str) -> None:
     assert cell_kind(cell) == kind
 
@@ -42,6 +59,17 @@ def test_read_rows_drops_the_bom_and_keeps_quoted_newlines() -> None:
     rows = list(read_rows(io.StringIO(text, newline="")))
     assert rows == [["a", "b"], ["1", 'x, "y"\nz']]
     assert is_missing("NA") and not is_missing("None")
+
+
+def test_read_rows_skips_blank_lines() -> None:
+    text = '\n\ufeffa,b\r\n\r\n1,2\n\n3,"\n"\n'
+    assert list(read_rows(io.StringIO(text, newline=""))) == [["a", "b"], ["1", "2"], ["3", "\n"]]
+
+
+def test_scaffold_error_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="too many classes") as caught:
+        choose_label(col("y", [f"v{i}" for i in range(200)]))
+    assert isinstance(caught.value, ScaffoldError) and caught.value.exit_code == 2
 
 
 def test_ints_with_na_stay_numeric_with_an_indicator() -> None:
@@ -76,7 +104,7 @@ def test_timestamps_and_dates() -> None:
 
 
 def test_heavy_right_tail_is_logged() -> None:
-    cells = [str(round(1.1 ** i, 2)) for i in range(100)]  # 1 .. 12,527: a long right tail
+    cells = [str(round(1.1**i, 2)) for i in range(100)]  # 1 .. 12,527: a long right tail
     assert transform_of("spend", cells)[0] == "log"
     assert transform_of("temp", [str(v) for v in range(-20, 40)])[0] == "zscore"
 
@@ -89,16 +117,19 @@ def test_cardinality_picks_vocabulary_or_hashing() -> None:
     assert choose_transform(col("city", [f"city {i % 5000}" for i in range(20000)])).transform["hash_buckets"] == 4096
 
 
-@pytest.mark.parametrize("cells, task, positive, classes", [
-    (["Yes", "No", "No"] * 10, "binary", "Yes", None),
-    (["0", "1", "1"] * 10, "binary", None, None),
-    (["true", "false"] * 10, "binary", "true", None),
-    (["late", "ontime", "ontime"] * 10, "binary", "late", None),  # no known word: the rarer value
-    (["cat", "dog", "bird"] * 10, "multiclass", None, ["bird", "cat", "dog"]),
-    (["3", "1", "2", "10"] * 10, "multiclass", None, [1, 2, 3, 10]),
-    ([str(v / 3) for v in range(30)], "regression", None, None),
-    ([str(v * 1000) for v in range(40)], "regression", None, None),  # many integers
-])
+@pytest.mark.parametrize(
+    "cells, task, positive, classes",
+    [
+        (["Yes", "No", "No"] * 10, "binary", "Yes", None),
+        (["0", "1", "1"] * 10, "binary", None, None),
+        (["true", "false"] * 10, "binary", "true", None),
+        (["late", "ontime", "ontime"] * 10, "binary", "late", None),  # no known word: the rarer value
+        (["cat", "dog", "bird"] * 10, "multiclass", None, ["bird", "cat", "dog"]),
+        (["3", "1", "2", "10"] * 10, "multiclass", None, [1, 2, 3, 10]),
+        ([str(v / 3) for v in range(30)], "regression", None, None),
+        ([str(v * 1000) for v in range(40)], "regression", None, None),  # many integers
+    ],
+)
 def test_label_task_inference(cells: list[str], task: str, positive: object, classes: object) -> None:
     choice = choose_label(col("y", cells))
     assert (choice.task, choice.positive, choice.classes) == (task, positive, classes)
@@ -117,8 +148,14 @@ def test_label_errors_say_what_to_do() -> None:
 
 
 def _init(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipelines.init", *args], cwd=tmp, capture_output=True, text=True,
-                          timeout=60, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.init", *args],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_init_writes_a_config_that_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,6 +171,23 @@ def test_init_writes_a_config_that_validates(tmp_path: Path, monkeypatch: pytest
     assert cfg.evaluation.thresholds["accuracy"].lower_bound == pytest.approx(1 / 3 + 0.05, abs=1e-3)
     schema = (tmp_path / "schemas" / "birds" / "schema.pbtxt").read_text()
     assert 'not_in_environment: "SERVING"' in schema and 'value: "ibis"' in schema
+    parsed = read_schema(str(tmp_path / "schemas" / "birds" / "schema.pbtxt"))  # schema_pb2, not strings
+    label = find_feature(parsed, "species")
+    assert list(label.string_domain.value) == ["heron", "ibis", "stork"]
+    assert list(label.not_in_environment) == ["SERVING"]
+    assert list(parsed.default_environment) == ["TRAINING", "SERVING"]
+    wing = find_feature(parsed, "wing_cm")  # 4% missing: may be missing, at most one value
+    assert wing.presence.min_count == 1 and not wing.presence.HasField("min_fraction") and wing.value_count.max == 1
+    beak = find_feature(parsed, "beak_mm")  # never missing: required, one value
+    assert beak.presence.min_fraction == 1.0 and [d.size for d in beak.shape.dim] == [1]
+    # Text format holds no inline comments: each feature's reason is in the comment block on top.
+    comments = [line for line in schema.splitlines() if line.startswith("#")]
+    for name in ("ring_id", "wing_cm", "beak_mm", "weight_g", "habitat", "observer", "seen_at", "species"):
+        assert any(line.startswith(f"#   {name}: ") for line in comments), name
+    assert any(
+        "ring_id: BYTES (text), never missing: required; transform drop (an identifier" in line for line in comments
+    )
+    assert any(re.search(r"wing_cm: FLOAT \(numbers\), \d+% missing: may be missing", line) for line in comments)
     again = _init(tmp_path, "--data", "data", "--label", "species", "--name", "birds")
     assert again.returncode == 2 and "exists; pass --force" in again.stderr and "Traceback" not in again.stderr
 
@@ -148,14 +202,33 @@ def test_init_names_a_missing_label_column(tmp_path: Path) -> None:
 def test_config_check_catches_string_labels_without_positive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A binary config over Yes/No labels without label.positive fails at load, naming the key and the values."""
     from pipelines.data.generators.tabular import write
-    from pipelines.errors import ConfigError
 
     monkeypatch.chdir(tmp_path)
     write("churn", str(tmp_path / "data"), 200, seed=1)
     assert _init(tmp_path, "--data", "data", "--label", "churned", "--name", "churn").returncode == 0
     config = tmp_path / "configs" / "churn.yaml"
     config.write_text(config.read_text().replace('  positive: "Yes"\n', ""))
-    with pytest.raises(ConfigError, match=r"label\.positive: .*set label\.positive to the positive class, one of \['No', 'Yes'\]"):
-        load_config(config, [])
+    positive = r"label\.positive: .*set label\.positive to the positive class, one of \['No', 'Yes'\]"
+    with pytest.raises(ConfigError, match=positive):
+        check_environment(load_config(config, []))
     with pytest.raises(ConfigError, match=r"label\.task: regression needs a numeric label"):
-        load_config(config, ["label.task=regression"])
+        # The task's default AUC threshold fails loading first; without it the environment check runs.
+        check_environment(load_config(config, ["label.task=regression", "evaluation.thresholds={}"]))
+
+
+def test_scaffold_errors_keep_their_cause(tmp_path: Path) -> None:
+    from pipelines.data.scaffold_writer import read_sample
+
+    path = tmp_path / "t.csv"
+    path.write_bytes("a,b\n1,Zürich\n".encode("latin-1"))
+    with pytest.raises(ScaffoldError, match=r"t\.csv: not UTF-8 .*re-export it as UTF-8") as caught:
+        read_sample([str(path)], 10)
+    assert isinstance(caught.value.__cause__, UnicodeDecodeError)
+
+
+def test_init_exit_code_for_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("a,b\n\n\n")  # a header, then only blank lines
+    proc = _init(tmp_path, "--data", "t.csv", "--label", "b", "--name", "t")
+    assert proc.returncode == 2 and "t.csv: a header but no data rows" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "configs").exists() and not (tmp_path / "schemas").exists()

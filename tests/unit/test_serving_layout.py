@@ -49,8 +49,16 @@ def parse_config(serving: Path) -> model_server_config_pb2.ModelServerConfig:
 
 
 def test_publish_copies_to_an_integer_version_with_extra_files(model: Path, serving: Path) -> None:
-    version, path = sl.publish_version(model, serving, "m", extra_files={
-        "eval_metrics.json": json.dumps({"metrics": {"auc": 0.9}}), "blob": b"\x00\x01", "copied": model / "saved_model.pb"})
+    version, path = sl.publish_version(
+        model,
+        serving,
+        "m",
+        extra_files={
+            "eval_metrics.json": json.dumps({"metrics": {"auc": 0.9}}),
+            "blob": b"\x00\x01",
+            "copied": model / "saved_model.pb",
+        },
+    )
     assert path == str(serving / "m" / str(version)) and entries(serving) == [str(version)]
     assert (Path(path) / "saved_model.pb").read_bytes() == (model / "saved_model.pb").read_bytes()
     assert (Path(path) / "variables" / "part-2").is_file()
@@ -65,21 +73,29 @@ def test_versions_increase_even_within_one_second(model: Path, serving: Path) ->
     assert list(sl.version_dirs(serving, "m")) == versions
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"version": 5}, "version 5 already exists"),
-    ({"version": -1}, "non-negative"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"version": 5}, "version 5 already exists"),
+        ({"version": -1}, "non-negative"),
+    ],
+)
 def test_publish_refuses_bad_versions(model: Path, serving: Path, kwargs: dict, match: str) -> None:
     sl.publish_version(model, serving, "m", version=5)
     with pytest.raises(sl.LayoutError, match=match):
         sl.publish_version(model, serving, "m", **kwargs)
 
 
-@pytest.mark.parametrize("src, name, match", [
-    ("missing", "m", "holds no saved_model.pb"),
-    ("model", "../escape", "model name '../escape' must hold only"),
-])
-def test_publish_refuses_bad_inputs(tmp_path: Path, model: Path, serving: Path, src: str, name: str, match: str) -> None:
+@pytest.mark.parametrize(
+    "src, name, match",
+    [
+        ("missing", "m", "holds no saved_model.pb"),
+        ("model", "../escape", "model name '../escape' must hold only"),
+    ],
+)
+def test_publish_refuses_bad_inputs(
+    tmp_path: Path, model: Path, serving: Path, src: str, name: str, match: str
+) -> None:
     with pytest.raises(sl.LayoutError, match=match):
         sl.publish_version(tmp_path / src, serving, name)
 
@@ -184,16 +200,23 @@ def test_rollback_pins_the_previous_or_the_named_version(model: Path, serving: P
     assert dict(parse_config(serving).model_config_list.config[0].version_labels) == {"stable": 1}
     assert sl.rollback(serving, "m", to=3) == (3, 1)
     assert [(v.version, v.served, v.labels) for v in sl.list_versions(serving, "m")] == [
-        (1, False, ()), (2, False, ()), (3, True, ("stable",))]
+        (1, False, ()),
+        (2, False, ()),
+        (3, True, ("stable",)),
+    ]
 
 
-@pytest.mark.parametrize("setup, kwargs, match", [
-    ([], {}, "model 'm' has no versions under"),
-    ([1], {}, "version 1 is the oldest version of model 'm'"),
-    ([1, 2], {"to": 5}, r"version 5 of model 'm' does not exist under .* \(versions: 1, 2\)"),
-])
-def test_rollback_failures_name_the_version_and_dir(model: Path, serving: Path, setup: list[int], kwargs: dict,
-                                                     match: str) -> None:
+@pytest.mark.parametrize(
+    "setup, kwargs, match",
+    [
+        ([], {}, "model 'm' has no versions under"),
+        ([1], {}, "version 1 is the oldest version of model 'm'"),
+        ([1, 2], {"to": 5}, r"version 5 of model 'm' does not exist under .* \(versions: 1, 2\)"),
+    ],
+)
+def test_rollback_failures_name_the_version_and_dir(
+    model: Path, serving: Path, setup: list[int], kwargs: dict, match: str
+) -> None:
     for v in setup:
         sl.publish_version(model, serving, "m", version=v)
     with pytest.raises(sl.LayoutError, match=match):
@@ -205,3 +228,16 @@ def test_a_corrupt_models_config_is_reported_with_the_fix(model: Path, serving: 
     (serving / "models.config").write_text("model_config_list { config { nme: 'x' } }")
     with pytest.raises(sl.LayoutError, match="is not a valid ModelServerConfig"):
         sl.list_versions(serving, "m")
+
+
+def test_published_files_keep_their_mode_so_another_user_can_serve_them(model: Path, serving: Path) -> None:
+    (model / "saved_model.pb").chmod(0o644)
+    (model / "variables" / "part-0").chmod(0o640)
+    _, path = sl.publish_version(model, serving, "m", extra_files={"copied": model / "saved_model.pb", "text": "x"})
+    version = Path(path)
+    assert (version / "saved_model.pb").stat().st_mode & 0o777 == 0o644
+    assert (version / "variables" / "part-0").stat().st_mode & 0o777 == 0o640
+    assert (version / "assets.extra" / "copied").stat().st_mode & 0o777 == 0o644
+    assert (version / "assets.extra" / "text").stat().st_mode & 0o777 == 0o644
+    sl.write_models_config(serving)
+    assert (serving / "models.config").stat().st_mode & 0o777 == 0o644

@@ -1,14 +1,18 @@
-"""Feature spec -> model inputs, and the config -> custom_config mapping (no TensorFlow)."""
+"""Feature spec -> model inputs, the transform registry, and the config -> custom_config mapping (no TensorFlow)."""
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 
+from components import transforms
 from components.baseline import previous_blessed
 from components.spec import FeatureSpec, ModelInput
-from pipelines.config import load_config
+from pipelines.config import TRANSFORMS, load_config
+from pipelines.config.features import Feature
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,16 +22,18 @@ def spec(features: dict) -> FeatureSpec:
 
 
 def test_model_inputs_per_transform() -> None:
-    inputs = spec({
-        "a": {"transform": "zscore"},
-        "b": {"transform": "log"},
-        "c": {"transform": "bucketize", "num_buckets": 5, "embedding_dim": 3},
-        "d": {"transform": "vocabulary", "top_k": 10, "oov_buckets": 1, "embedding_dim": None},
-        "e": {"transform": "hash", "hash_buckets": 32, "embedding_dim": None},
-        "f": {"transform": "timestamp", "parts": ["hour", "day_of_week", "month"], "embedding_dim": 2},
-        "g": {"transform": "drop"},
-        "h": {"transform": "minmax"},
-    }).model_inputs()
+    inputs = spec(
+        {
+            "a": {"transform": "zscore"},
+            "b": {"transform": "log"},
+            "c": {"transform": "bucketize", "num_buckets": 5, "embedding_dim": 3},
+            "d": {"transform": "vocabulary", "top_k": 10, "oov_buckets": 1, "embedding_dim": None},
+            "e": {"transform": "hash", "hash_buckets": 32, "embedding_dim": None},
+            "f": {"transform": "timestamp", "parts": ["hour", "day_of_week", "month"], "embedding_dim": 2},
+            "g": {"transform": "drop"},
+            "h": {"transform": "minmax"},
+        }
+    ).model_inputs()
     assert inputs == [
         ModelInput("a", "numeric"),
         ModelInput("b", "numeric"),
@@ -46,13 +52,67 @@ def test_unknown_transform_is_rejected() -> None:
         spec({"a": {"transform": "sqrt"}}).model_inputs()
 
 
+def test_unknown_transform_message_lists_the_allowed_ones() -> None:
+    with pytest.raises(
+        transforms.UnknownTransformError,
+        match=r"feature 'a': unknown transform 'sqrt'; allowed: zscore, minmax, log, passthrough, "
+        r"bucketize, vocabulary, hash, timestamp, drop$",
+    ):
+        spec({"a": {"transform": "sqrt"}}).model_inputs()
+    with pytest.raises(ValueError, match="feature 'a': has no 'transform'"):
+        spec({"a": {"top_k": 3}}).model_inputs()
+
+
+def _union_members() -> list[type]:
+    union = typing.get_args(Feature)[0]
+    return list(typing.get_args(union))
+
+
+def _sample(t: transforms.Transform) -> dict:
+    """The transform's config, every required key set (ints to 16), embedding_dim 3; through the config's union."""
+    fields = t.config.model_fields
+    values = {n: 16 for n, fld in fields.items() if fld.is_required() and n != "transform"}
+    assert all(fields[n].annotation in (int, "int") for n in values), f"{t.name}: give its required keys a sample value"
+    if "embedding_dim" in fields:
+        values["embedding_dim"] = 3
+    return TypeAdapter(Feature).validate_python({"transform": t.name, **values}).model_dump()
+
+
+def test_registry_config_union_and_model_inputs_agree() -> None:
+    assert TRANSFORMS == transforms.TRANSFORM_NAMES == tuple(transforms.REGISTRY)
+    assert _union_members() == [t.config for t in transforms.REGISTRY.values()]
+    for name, t in transforms.REGISTRY.items():
+        assert t.name == name
+        assert typing.get_args(t.config.model_fields["transform"].annotation) == (name,)
+        f = _sample(t)
+        assert type(TypeAdapter(Feature).validate_python(f)) is t.config  # the dump round-trips to the same model
+        inputs = FeatureSpec.from_config({"label": "y", "task": "binary", "features": {"x": f}}).model_inputs()
+        assert inputs == t.model_inputs("x", f)
+        assert [(m.name, m.cardinality) for m in inputs] == t.outputs("x", f)
+        if t.kind == "drop":
+            assert (inputs, t.apply, t.column, t.served) == ([], None, None, False)
+            continue
+        assert t.served and t.apply is not None and t.column in ("numeric", "string")
+        assert inputs and {m.kind for m in inputs} == {t.kind}
+        if t.kind == "numeric":
+            assert t.column == "numeric" and all(m.cardinality is None and m.embedding_dim is None for m in inputs)
+        else:
+            assert all(m.embedding_dim == 3 for m in inputs), f"{name}: categorical inputs take embedding_dim"
+
+
+def test_served_features_leave_out_dropped_ones() -> None:
+    s = spec({"b": {"transform": "drop"}, "a": {"transform": "zscore"}, "c": {"transform": "hash", "hash_buckets": 4}})
+    assert s.served_features() == ["a", "c"]
+
+
 def test_custom_config_from_the_example_config(tmp_path: Path) -> None:
     data = tmp_path / "d"
     data.mkdir()
     (data / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
     cfg = load_config(REPO / "configs" / "ad_click.yaml", [f"data.source={data}"])
     t = cfg.transform_spec()
-    assert set(t) == {"label", "task", "positive", "classes", "features"}  # trainer settings never reach Transform's cache key
+    # Trainer settings never reach Transform's cache key.
+    assert set(t) == {"label", "task", "positive", "classes", "features"}
     assert t["label"] == "clicked_on_ad"
     assert t["features"]["city"] == {"transform": "hash", "hash_buckets": 128, "embedding_dim": 4}
     full = cfg.trainer_spec()

@@ -17,15 +17,27 @@ so tests can set bars a model can reach.
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from components import filesystem as fs
+from pipelines.data.generators.oracle import roc_auc
+
+__all__ = ["TABLES", "churn", "prices", "species", "write"]
+
 NA_CYCLE = ["", "NA", "N/A", "null"]
-NOTES = ["called about billing, twice", 'said "too expensive"', "moved,\nnew address pending", "none", "happy",
-         "asked for a discount, then left"]
+NOTES = [
+    "called about billing, twice",
+    'said "too expensive"',
+    "moved,\nnew address pending",
+    "none",
+    "happy",
+    "asked for a discount, then left",
+]
 
 
 def _missing(rng: np.random.Generator, values: list[Any], fraction: float) -> list[Any]:
@@ -45,12 +57,6 @@ def _datetimes(rng: np.random.Generator, n: int, with_time: bool = True) -> tupl
     return text, hours
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from pipelines.data.generators.oracle import roc_auc
-
-    return roc_auc(labels, scores)
-
-
 def churn(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]], float]:
     """logit = -0.5 + 1.8 [month-to-month] - 0.05 tenure + 0.03 (monthly_charges - 70) + 0.6 [evening signup]."""
     tenure = rng.integers(1, 73, n)
@@ -59,12 +65,21 @@ def churn(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]],
     contract = rng.choice(["Month-to-month", "One year", "Two year"], n, p=[0.5, 0.3, 0.2])
     region = rng.choice(["north", "south", "east", "west"], n)
     signup, hours = _datetimes(rng, n)
-    logit = (-0.5 + 1.8 * (contract == "Month-to-month") - 0.05 * tenure + 0.03 * (charges - 70)
-             + 0.6 * (hours >= 18))
+    logit = -0.5 + 1.8 * (contract == "Month-to-month") - 0.05 * tenure + 0.03 * (charges - 70) + 0.6 * (hours >= 18)
     p = 1 / (1 + np.exp(-logit))
     label = np.where(rng.random(n) < p, "Yes", "No")
-    header = ["customer_id", "tenure_months", "monthly_charges", "total_spend", "contract", "region", "notes",
-              "country", "signup_time", "churned"]
+    header = [
+        "customer_id",
+        "tenure_months",
+        "monthly_charges",
+        "total_spend",
+        "contract",
+        "region",
+        "notes",
+        "country",
+        "signup_time",
+        "churned",
+    ]
     cols = [
         [f"C{i:07d}" for i in rng.permutation(n)],
         _missing(rng, tenure.tolist(), 0.05),  # an integer column with a few missing values
@@ -77,7 +92,7 @@ def churn(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]],
         signup,
         label.tolist(),
     ]
-    return header, [list(r) for r in zip(*cols)], _auc((label == "Yes").astype(int), p)
+    return header, [list(r) for r in zip(*cols, strict=True)], roc_auc((label == "Yes").astype(int), p)
 
 
 _SPECIES = ["heron", "ibis", "stork"]
@@ -110,7 +125,7 @@ def species(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]
         seen,
         [_SPECIES[c] for c in cls],
     ]
-    return header, [list(r) for r in zip(*cols)], oracle
+    return header, [list(r) for r in zip(*cols, strict=True)], oracle
 
 
 _NEIGHBORHOODS = [f"district {c}" for c in "ABCDEFGHIJKL"]
@@ -134,11 +149,11 @@ def prices(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]]
         _missing(rng, rooms.tolist(), 0.03),
         _missing(rng, age.tolist(), 0.05),
         [_NEIGHBORHOODS[i] for i in nb],
-        ["priced to sell, \"motivated\"" if i % 3 == 0 else "standard" for i in range(n)],
+        ['priced to sell, "motivated"' if i % 3 == 0 else "standard" for i in range(n)],
         sold,
         price.tolist(),
     ]
-    return header, [list(r) for r in zip(*cols)], oracle
+    return header, [list(r) for r in zip(*cols, strict=True)], oracle
 
 
 TABLES: dict[str, tuple[Callable[..., tuple[list[str], list[list[Any]], float]], str, str]] = {
@@ -153,13 +168,12 @@ def write(name: str, out_dir: str, rows: int, seed: int = 0) -> tuple[str, float
     """Write ``<out_dir>/<name>.csv`` (with a BOM); returns (path, the rule's own score on it)."""
     make = TABLES[name][0]
     header, data, oracle = make(np.random.default_rng(seed), rows)
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{name}.csv")
-    with open(path + ".tmp", "w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(header)
-        w.writerows([_fmt(v) for v in row] for row in data)
-    os.replace(path + ".tmp", path)
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows([_fmt(v) for v in row] for row in data)
+    path = fs.join(out_dir, f"{name}.csv")
+    fs.write_text(path, "\ufeff" + text.getvalue())  # the byte order mark real exports carry
     return path, oracle
 
 

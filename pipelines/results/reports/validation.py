@@ -5,43 +5,55 @@ Inputs are what TFX writes: StatisticsGen's ``Split-<name>/FeatureStats.pb``
 (:func:`load_anomalies`, which also says how to fix each anomaly). Drift measurements
 come from TFDV's ``drift_skew_info`` (:func:`drift_from_anomalies`) when the schema has
 ``drift_comparator`` entries and the previous span's statistics were compared.
+The page is ``templates/validation.html.j2``; this module turns the protos into its rows.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from pipelines.results.reports._html import (
-    DASH, Html, badge, fmt_num, fmt_pct, join, key_values, page, section, svg_bars, svg_histogram, table, tag,
-    write_atomic,
-)
+from components import filesystem as fs
+from pipelines.results.reports import _charts
+from pipelines.results.reports._format import DASH, fmt_num, fmt_pct
+from pipelines.results.reports._render import render, write_report
 
 if TYPE_CHECKING:
     from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
-__all__ = ["anomalies_from_proto", "drift_from_anomalies", "load_anomalies", "load_statistics",
-           "render_validation_report"]
+__all__ = [
+    "anomalies_from_proto",
+    "drift_from_anomalies",
+    "load_anomalies",
+    "load_statistics",
+    "render_validation_report",
+]
 
 TOP_VALUES_SHOWN = 10
 
 # --- reading TFX artifacts ----------------------------------------------------------------------
 
+
+def _split_of(folder_name: str) -> str | None:
+    return folder_name.removeprefix("Split-") if folder_name.startswith("Split-") else None
+
+
 def _split_files(path: str, filename: str) -> list[tuple[str | None, str]]:
     """[(split name or None, file)] for a file, a ``Split-<name>`` folder or an artifact folder."""
-    if not os.path.isdir(path):
-        if not os.path.exists(path):
+    parts = (path if fs.is_remote(path) else os.path.abspath(path)).rstrip("/").replace(os.sep, "/").split("/")
+    if not fs.isdir(path):
+        if not fs.exists(path):
             raise FileNotFoundError(f"{path}: no such file or directory")
-        parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
-        return [(parent.removeprefix("Split-") if parent.startswith("Split-") else None, path)]
-    direct = os.path.join(path, filename)
-    if os.path.exists(direct):
-        base = os.path.basename(os.path.normpath(path))
-        return [(base.removeprefix("Split-") if base.startswith("Split-") else None, direct)]
-    splits = sorted((n for n in os.listdir(path) if n.startswith("Split-")), key=lambda n: (n != "Split-train", n))
-    found = [(name.removeprefix("Split-"), os.path.join(path, name, filename)) for name in splits
-             if os.path.exists(os.path.join(path, name, filename))]
+        return [(_split_of(parts[-2]) if len(parts) > 1 else None, path)]
+    direct = fs.join(path, filename)
+    if fs.exists(direct):
+        return [(_split_of(parts[-1]), direct)]
+    splits = sorted((n for n in fs.listdir(path) if n.startswith("Split-")), key=lambda n: (n != "Split-train", n))
+    found = [
+        (_split_of(name), fs.join(path, name, filename)) for name in splits if fs.exists(fs.join(path, name, filename))
+    ]
     if not found:
         raise FileNotFoundError(f"{path}: no {filename} here or in its Split-*/ folders")
     return found
@@ -63,12 +75,13 @@ def load_statistics(path: str | os.PathLike[str]) -> statistics_pb2.DatasetFeatu
     merged = statistics_pb2.DatasetFeatureStatisticsList()
     for split, file in _split_files(os.fspath(path), "FeatureStats.pb"):
         one = statistics_pb2.DatasetFeatureStatisticsList()
-        with open(file, "rb") as fh:
-            try:
-                one.ParseFromString(fh.read())
-            except DecodeError as exc:
-                raise ValueError(f"{file}: not a binary DatasetFeatureStatisticsList "
-                                 "(for TFDV's TFRecord format use tfdv.load_stats_binary / load_statistics)") from exc
+        try:
+            one.ParseFromString(fs.read_bytes(file))
+        except DecodeError as exc:
+            raise ValueError(
+                f"{file}: not a binary DatasetFeatureStatisticsList "
+                "(for TFDV's TFRecord format use tfdv.load_stats_binary / load_statistics)"
+            ) from exc
         for dataset in one.datasets:
             if split and not dataset.name:
                 dataset.name = split
@@ -97,8 +110,7 @@ def load_anomalies(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for split, file in _split_files(os.fspath(path), "SchemaDiff.pb"):
         proto = anomalies_pb2.Anomalies()
-        with open(file, "rb") as fh:
-            proto.ParseFromString(fh.read())
+        proto.ParseFromString(fs.read_bytes(file))
         rows += anomalies_from_proto(proto, split=split)
     return rows
 
@@ -116,14 +128,18 @@ def drift_from_anomalies(anomalies: anomalies_pb2.Anomalies) -> list[dict[str, A
 
 # --- statistics -> rows -------------------------------------------------------------------------
 
+
 def _feature_name(feature: Any) -> str:
     return feature.name or ".".join(feature.path.step)
 
 
 def _common(feature: Any) -> Any:
     which = feature.WhichOneof("stats")
-    return getattr(feature, which).common_stats if which in ("num_stats", "string_stats", "bytes_stats",
-                                                              "struct_stats") else None
+    return (
+        getattr(feature, which).common_stats
+        if which in ("num_stats", "string_stats", "bytes_stats", "struct_stats")
+        else None
+    )
 
 
 def _histogram(num_stats: Any) -> list[tuple[float, float, float]]:
@@ -144,11 +160,9 @@ def _value_counts(string_stats: Any) -> tuple[dict[str, float], bool]:
     return counts, bool(string_stats.unique) and len(counts) >= string_stats.unique
 
 
-def _feature_cell(name: str, flagged: bool) -> Html:
-    return join([tag("strong", name), " ", badge("anomaly", "bad") if flagged else ""])
-
-
-def _numeric_row(feature: Any, prev: Any) -> list[Any]:
+# The "missing" column reads num_missing only; a cell ExampleGen wrote as an empty value list is
+# not counted there (issue 20, item 3: a column with 3-5% empty cells shows 0.0%).
+def _numeric_row(feature: Any, prev: Any) -> dict[str, Any]:
     ns, cs = feature.num_stats, feature.num_stats.common_stats
     total = cs.num_non_missing + cs.num_missing
     values = cs.tot_num_values or cs.num_non_missing
@@ -157,12 +171,22 @@ def _numeric_row(feature: Any, prev: Any) -> list[Any]:
     def stat(value: float) -> str:  # an all-missing feature has zeros, not statistics
         return fmt_num(value) if cs.num_non_missing else DASH
 
-    chart = svg_histogram(_histogram(ns), prev_hist, label=f"histogram of {_feature_name(feature)}")
-    return [fmt_num(cs.num_non_missing), fmt_pct(cs.num_missing, total), stat(ns.mean), stat(ns.std_dev),
-            stat(ns.min), stat(ns.median), stat(ns.max), fmt_pct(ns.num_zeros, values), chart]
+    return {
+        "cells": [
+            fmt_num(cs.num_non_missing),
+            fmt_pct(cs.num_missing, total),
+            stat(ns.mean),
+            stat(ns.std_dev),
+            stat(ns.min),
+            stat(ns.median),
+            stat(ns.max),
+            fmt_pct(ns.num_zeros, values),
+        ],
+        "chart": _charts.histogram(_histogram(ns), prev_hist, label=f"histogram of {_feature_name(feature)}"),
+    }
 
 
-def _categorical_row(feature: Any, prev: Any) -> list[Any]:
+def _categorical_row(feature: Any, prev: Any) -> dict[str, Any]:
     ss, cs = feature.string_stats, feature.string_stats.common_stats
     total = cs.num_non_missing + cs.num_missing
     prev_counts, prev_complete, scale = None, False, 1.0
@@ -180,23 +204,31 @@ def _categorical_row(feature: Any, prev: Any) -> list[Any]:
             elif prev_complete:
                 prev_value = 0.0
         items.append((tv.value, tv.frequency, prev_value))
-    more = ss.unique - len(items)
+    row: dict[str, Any] = {
+        "cells": [
+            fmt_num(cs.num_non_missing),
+            fmt_pct(cs.num_missing, total),
+            fmt_num(ss.unique),
+            fmt_num(ss.avg_length) if cs.num_non_missing else DASH,
+        ],
+        "chart": None,
+        "more": None,
+        "distinct": None,
+    }
     if items and max(count for _, count, _ in items) <= 1:  # an id-like column: bars of 1 say nothing
-        return [fmt_num(cs.num_non_missing), fmt_pct(cs.num_missing, total), fmt_num(ss.unique),
-                fmt_num(ss.avg_length), tag("span", f"every value is distinct ({ss.unique:,} values)",
-                                            class_="muted")]
-    chart = svg_bars(items, label=f"top values of {_feature_name(feature)}")
-    if more > 0:
-        chart = join([chart, tag("div", f"+ {more:,} more values", class_="muted")])
-    return [fmt_num(cs.num_non_missing), fmt_pct(cs.num_missing, total), fmt_num(ss.unique),
-            fmt_num(ss.avg_length) if cs.num_non_missing else DASH, chart]
+        row["cells"][3] = fmt_num(ss.avg_length)
+        row["distinct"] = f"every value is distinct ({ss.unique:,} values)"
+        return row
+    row["chart"] = _charts.bars(items, label=f"top values of {_feature_name(feature)}")
+    more = ss.unique - len(items)
+    row["more"] = f"+ {more:,} more values" if more > 0 else None
+    return row
 
 
-def _dataset_section(index: int, dataset: Any, previous: Any, flagged: set[str],
-                     ids: dict[Any, str]) -> Html:
-    """Tables for one dataset (split); ``flagged`` are its features with anomalies; fills ``ids``."""
+def _dataset_view(index: int, dataset: Any, previous: Any, flagged: set[str], ids: dict[Any, str]) -> dict[str, Any]:
+    """One dataset (split) for the template; ``flagged`` are its features with anomalies; fills ``ids``."""
     prev_by_name = {_feature_name(f): f for f in previous.features} if previous is not None else {}
-    groups: dict[str, list[tuple[str, str, list[Any]]]] = {"num": [], "cat": [], "other": []}
+    groups: dict[str, list[dict[str, Any]]] = {"numeric": [], "categorical": [], "other": []}
     for i, feature in enumerate(dataset.features):
         name, row_id = _feature_name(feature), f"f-{index}-{i}"
         ids.setdefault((dataset.name, name), row_id)
@@ -204,75 +236,68 @@ def _dataset_section(index: int, dataset: Any, previous: Any, flagged: set[str],
         prev = prev_by_name.get(name)
         which = feature.WhichOneof("stats")
         if which == "num_stats":
-            groups["num"].append((name, row_id, _numeric_row(feature, prev)))
+            group, row = "numeric", _numeric_row(feature, prev)
         elif which == "string_stats":
-            groups["cat"].append((name, row_id, _categorical_row(feature, prev)))
+            group, row = "categorical", _categorical_row(feature, prev)
         else:
             cs = _common(feature)
             kind = feature.DESCRIPTOR.fields_by_name["type"].enum_type.values_by_number[feature.type].name
-            groups["other"].append((name, row_id, [
-                kind, fmt_num(cs.num_non_missing) if cs else DASH,
-                fmt_pct(cs.num_missing, cs.num_non_missing + cs.num_missing) if cs else DASH]))
-
-    def group_table(key: str, headers: list[str], numeric: Iterable[int]) -> Html:
-        group = groups[key]
-        if not group:
-            return Html("")
-        return table(headers, [[_feature_cell(n, n in flagged)] + cells for n, _, cells in group],
-                     table_id=f"{headers[0].split()[0]}-{index}", numeric=numeric,
-                     row_classes=["has-anomaly" if n in flagged else None for n, _, _ in group],
-                     row_ids=[rid for _, rid, _ in group])
-
+            group, row = (
+                "other",
+                {
+                    "cells": [
+                        kind,
+                        fmt_num(cs.num_non_missing) if cs else DASH,
+                        fmt_pct(cs.num_missing, cs.num_non_missing + cs.num_missing) if cs else DASH,
+                    ]
+                },
+            )
+        groups[group].append({"name": name, "id": row_id, "flagged": name in flagged, **row})
     prev_note = f" (previous span: {previous.num_examples:,})" if previous is not None else ""
-    legend = '<p class="legend"><span class="sw cur"></span>this span'
-    if previous is not None:
-        legend += ('<span class="sw prev"></span>previous span (histograms: share of values per unit; '
-                   "bars: its count scaled to this span's size)")
-    return join([
-        tag("h3", f"{dataset.name + ': ' if dataset.name else ''}{dataset.num_examples:,} examples{prev_note}, "
-                  f"{len(dataset.features)} features"),
-        Html(legend + "</p>"),
-        group_table("num", ["numeric feature", "count", "missing", "mean", "std", "min", "median", "max", "zeros",
-                            "histogram"], range(1, 9)),
-        group_table("cat", ["categorical feature", "count", "missing", "unique", "avg length",
-                            f"top {TOP_VALUES_SHOWN} values (count)"], range(1, 5)),
-        group_table("other", ["other feature", "type", "count", "missing"], (2, 3)),
-    ])
+    return {
+        "index": index,
+        "has_previous": previous is not None,
+        "groups": groups,
+        "heading": f"{dataset.name + ': ' if dataset.name else ''}{dataset.num_examples:,} examples{prev_note}, "
+        f"{len(dataset.features)} features",
+    }
 
 
-# --- the report ---------------------------------------------------------------------------------
-
-def _anomaly_table(anomalies: Sequence[dict[str, Any]], ids: dict[Any, str]) -> Html:
-    with_split = any(a.get("split") for a in anomalies)
-    headers = (["split"] if with_split else []) + ["feature", "kind", "severity", "description", "fix"]
-    rows, classes = [], []
+def _anomaly_rows(anomalies: Sequence[dict[str, Any]], ids: dict[Any, str]) -> list[dict[str, Any]]:
+    rows = []
     for a in anomalies:
         feature = str(a.get("feature", ""))
         severity = str(a.get("severity") or DASH)
-        target = ids.get((a.get("split"), feature)) or ids.get(feature)
-        cell = tag("a", feature, href=f"#{target}") if target else tag("span", feature)
-        kinds = [k.strip() for k in str(a.get("kind") or DASH).split(",") if k.strip()]
-        rows.append(([a.get("split") or DASH] if with_split else []) + [
-            cell, join(tag("code", k) for k in kinds), severity, a.get("description") or DASH, a.get("fix") or DASH])
-        classes.append("warn" if severity.lower() == "warning" else "bad")
-    col_classes = ([None] if with_split else []) + [None, "kind", None, "text", "text"]
-    return table(headers, rows, table_id="anomalies", row_classes=classes, col_classes=col_classes,
-                 empty="No anomalies: every feature matches the schema.")
+        rows.append(
+            {
+                "split": a.get("split") or DASH,
+                "feature": feature,
+                "target": ids.get((a.get("split"), feature)) or ids.get(feature),
+                "kinds": [k.strip() for k in str(a.get("kind") or DASH).split(",") if k.strip()],
+                "severity": severity,
+                "description": a.get("description") or DASH,
+                "fix": a.get("fix") or DASH,
+                "level": "warn" if severity.lower() == "warning" else "bad",
+            }
+        )
+    return rows
 
 
-def _drift_table(drift: Sequence[dict[str, Any]] | None, has_previous: bool) -> Html:
-    if drift is None:
-        return tag("p", "No previous span given: drift not measured." if not has_previous else
-                   "No drift measurements given. Add a drift_comparator to features in the schema and pass "
-                   "the previous span's statistics to tfdv.validate_statistics.", class_="note")
+def _drift_rows(drift: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ordered = sorted(drift, key=lambda d: (not d.get("exceeded"), str(d.get("feature"))))
-    rows = [[tag("strong", d.get("feature", "")), d.get("measure", DASH), f"{float(d['value']):.4f}",
-             f"{float(d['threshold']):.4f}", badge("alarm", "bad") if d.get("exceeded") else badge("ok", "ok")]
-            for d in ordered]
-    return table(["feature", "measure", "value", "threshold", "status"], rows, table_id="drift",
-                 row_classes=["bad" if d.get("exceeded") else None for d in ordered], numeric=(2, 3),
-                 empty="Not measured: no earlier data passed validation (first run, or the same data as then)."
-                 if not has_previous else "No drift comparators configured.")
+    return [
+        {
+            "feature": d.get("feature", ""),
+            "measure": d.get("measure", DASH),
+            "value": f"{float(d['value']):.4f}",
+            "threshold": f"{float(d['threshold']):.4f}",
+            "exceeded": bool(d.get("exceeded")),
+        }
+        for d in ordered
+    ]
+
+
+# --- the report ---------------------------------------------------------------------------------
 
 
 def render_validation_report(
@@ -285,7 +310,7 @@ def render_validation_report(
     previous_statistics: statistics_pb2.DatasetFeatureStatisticsList | None = None,
     run_info: dict[str, Any] | None = None,
 ) -> str:
-    """Write the data-validation report to ``out_path`` (atomically) and return its absolute path.
+    """Write the data-validation report to ``out_path`` (atomically) and return the path written.
 
     Args:
         out_path: the ``.html`` file to write; its folder is created.
@@ -298,8 +323,12 @@ def render_validation_report(
         run_info: extra facts for the header (pipeline, run id, data path...), shown as given.
 
     Example:
-        >>> render_validation_report("runs/ad_click/reports/validation.html", title="ad_click data",
-        ...     statistics=load_statistics(stats_uri), anomalies=load_anomalies(anomalies_uri))
+        >>> render_validation_report(
+        ...     "runs/ad_click/reports/validation.html",
+        ...     title="ad_click data",
+        ...     statistics=load_statistics(stats_uri),
+        ...     anomalies=load_anomalies(anomalies_uri),
+        ... )
     """
     anomalies = list(anomalies)
     alarms = sum(1 for d in drift or () if d.get("exceeded"))
@@ -307,38 +336,36 @@ def render_validation_report(
     prev_list = list(previous_statistics.datasets) if previous_statistics is not None else []
 
     ids: dict[Any, str] = {}
-    stats_parts = []
+    datasets = []
     for i, dataset in enumerate(statistics.datasets):
         prev = previous.get(dataset.name) or (prev_list[i] if i < len(prev_list) else None)
         # An anomaly without a split, or statistics without split names, cannot be told apart: flag them.
-        flagged = {str(a.get("feature")) for a in anomalies
-                   if not a.get("split") or not dataset.name or a.get("split") == dataset.name}
-        stats_parts.append(_dataset_section(i, dataset, prev, flagged, ids))
+        flagged = {
+            str(a.get("feature"))
+            for a in anomalies
+            if not a.get("split") or not dataset.name or a.get("split") == dataset.name
+        }
+        datasets.append(_dataset_view(i, dataset, prev, flagged, ids))
 
-    status = [badge(f"{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}",
-                    "bad" if anomalies else "ok"), " "]
-    if drift is not None:
-        status += [badge(f"{alarms} drift alarm{'' if alarms == 1 else 's'}", "warn" if alarms else "ok"), " "]
-    verdict = "data needs attention" if anomalies or alarms else "data matches the schema"
-    def counts(datasets: Sequence[Any]) -> str:
-        return ", ".join(f"{d.name} {d.num_examples:,}" if d.name else f"{d.num_examples:,}" for d in datasets)
+    def counts(items: Sequence[Any]) -> str:
+        return ", ".join(f"{d.name} {d.num_examples:,}" if d.name else f"{d.num_examples:,}" for d in items)
 
-    examples = counts(statistics.datasets)
-    header = join([
-        tag("h1", title),
-        tag("p", join(status + [tag("strong", verdict)]), class_="status", id="status"),
-        tag("p", f"examples: {examples or 'none'}" + (
-            "; previous span: " + counts(prev_list)
-            if prev_list else ""), class_="muted"),
-        key_values(run_info),
-    ])
-    body = join([
-        tag("header", header),
-        section("Anomalies", _anomaly_table(anomalies, ids), section_id="anomalies",
-                note="ExampleValidator's findings against the schema, with what to change."),
-        section("Drift versus the previous span", _drift_table(drift, previous_statistics is not None),
-                section_id="drift"),
-        section("Feature statistics", join(stats_parts) or tag("p", "No statistics.", class_="note"),
-                section_id="statistics"),
-    ])
-    return write_atomic(out_path, page(title, body, kind="validation-report"))
+    html = render(
+        "validation.html.j2",
+        kind="validation-report",
+        title=title,
+        run_info=run_info or {},
+        anomaly_count=len(anomalies),
+        alarms=alarms,
+        drift_measured=drift is not None,
+        verdict="data needs attention" if anomalies or alarms else "data matches the schema",
+        examples=counts(statistics.datasets) or "none",
+        previous_examples=counts(prev_list),
+        anomalies=_anomaly_rows(anomalies, ids),
+        with_split=any(a.get("split") for a in anomalies),
+        drift=None if drift is None else _drift_rows(drift),
+        has_previous=previous_statistics is not None,
+        datasets=datasets,
+        top_values_shown=TOP_VALUES_SHOWN,
+    )
+    return write_report(out_path, html)

@@ -3,29 +3,38 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from components import filesystem as fs
+from components.metric_names import output_name
 from pipelines.config import PipelineConfig
 
 
 def report_path(config: PipelineConfig, run_id: str | None, name: str) -> str:
     """Where a run's ``validation`` or ``evaluation`` report is written."""
     run = (run_id or "preflight").replace(":", "").replace(".", "-")
-    return os.path.join(config.pipeline.root, "reports", f"{name}-{run}.html")
+    return fs.join(config.pipeline.root, "reports", f"{name}-{run}.html")
+
+
+def evaluation_thresholds(config: PipelineConfig) -> dict[str, Any]:
+    """``evaluation.thresholds`` under the names TFMA reports them by (``accuracy`` is ``binary_accuracy`` or
+    ``sparse_categorical_accuracy``, ``r2`` is ``r_squared``), so each row finds its value and verdict."""
+    return {output_name(config.label.task, name): t for name, t in config.evaluation.thresholds.items()}
 
 
 def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
     """Render the reports the run has material for; returns {name: path}."""
-    from pipelines.build import tfma_metric
     from pipelines.results.reports import load_statistics, render_evaluation_report, render_validation_report
-    from pipelines.results.reports.evaluation import metric_output_name
 
-    info = {"pipeline": config.pipeline.name, "run": summary.run_id or "-", "status": summary.status,
-            "data": config.data.source}
+    info = {
+        "pipeline": config.pipeline.name,
+        "run": summary.run_id or "-",
+        "status": summary.status,
+        "data": config.data.source,
+    }
     written: dict[str, str] = {}
     stats_uri = summary.artifacts.get("statistics")
-    if stats_uri and os.path.isdir(stats_uri):
+    if stats_uri and fs.isdir(stats_uri):
         previous = summary.artifacts.get("baseline_statistics")
         written["validation"] = render_validation_report(
             report_path(config, summary.run_id, "validation"),
@@ -33,20 +42,18 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             statistics=load_statistics(stats_uri),
             anomalies=summary.anomalies,
             drift=summary.drift,
-            previous_statistics=load_statistics(previous) if previous and os.path.isdir(previous) else None,
+            previous_statistics=load_statistics(previous) if previous and fs.isdir(previous) else None,
             run_info=info,
         )
     eval_uri = summary.artifacts.get("evaluation")
-    if eval_uri and os.path.isdir(eval_uri):
+    if eval_uri and fs.isdir(eval_uri):
         written["evaluation"] = render_evaluation_report(
             report_path(config, summary.run_id, "evaluation"),
             title=f"{config.pipeline.name}: model evaluation",
             eval_result_uri=eval_uri,
-            # Under the names TFMA reports them by (accuracy is binary_accuracy or
-            # sparse_categorical_accuracy, r2 is r_squared), so each row finds its value and verdict.
-            thresholds={metric_output_name(tfma_metric(config.label.task, name)[0]): t
-                        for name, t in config.evaluation.thresholds.items()},
+            thresholds=evaluation_thresholds(config),
             blessed=summary.blessed,
             run_info=info,
+            task=config.label.task,
         )
     return written

@@ -1,0 +1,146 @@
+"""One function runs a pipeline from a loaded config to its summary: ``run_pipeline``.
+
+Every command that runs a pipeline calls it; the command only parses arguments, prints the
+summary table and maps errors to exit codes. The steps, in order:
+
+    check_environment   the data, schema and modules the config names exist     ConfigError (exit 2)
+    fast path           nothing changed since the last success: report it, no TFX
+    preflight           every input file reads as this pipeline's CSV            PreflightError (exit 3)
+    stage schema, build the same tfx.dsl.Pipeline for every engine
+    run                 the engine (runners/): progress lines, a RunOutcome
+    collect             the summary, from ML Metadata and the artifacts
+    reports, summary JSON, run record (succeeded runs only)
+
+``run_pipeline`` raises only for what stops a run before it starts (config, preflight); how a
+run ended is the summary's status, turned into an error by ``RunSummary.raise_for_status``.
+
+Example:
+    >>> summary = run_pipeline(load_config("configs/ad_click.yaml"), RunOptions(until="validate"))
+    >>> print(format_table(summary))
+    >>> summary.raise_for_status()  # DataBlockedError when a gate blocked the data
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
+
+from components import filesystem as fs
+from pipelines.build import build_pipeline, component_nodes, stage_schema
+from pipelines.config import PipelineConfig
+from pipelines.data.environment import check_environment
+from pipelines.data.preflight import preflight
+from pipelines.errors import PreflightError
+from pipelines.results.records import cached_summary, record_success
+from pipelines.results.summary import RunSummary, collect, preflight_summary
+from pipelines.runners.base import Progress
+from pipelines.runners.logs import quiet_libraries
+
+__all__ = ["ENGINES", "RunOptions", "run_pipeline"]
+
+ENGINES = ("local",)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run (the ``pipelines.run`` flags).
+
+    Attributes:
+        until: ``"validate"`` runs ingestion through the data gate only; None runs everything.
+        verbose: show TFX/TensorFlow logs on the console.
+        fast_path: answer an unchanged rerun from the last success without starting TFX.
+        summary_path: also write the summary as JSON here (for preflight stops too).
+        engine: which runner runs the pipeline (``local``).
+    """
+
+    until: str | None = None
+    verbose: bool = False
+    fast_path: bool = True
+    summary_path: str | None = None
+    engine: str = "local"
+
+
+def run_pipeline(config: PipelineConfig, options: RunOptions = RunOptions(), out: TextIO | None = None) -> RunSummary:
+    """Run ``config``'s pipeline as ``options`` say; progress lines go to ``out`` (default stdout).
+
+    Returns:
+        The run's summary; its ``status`` says how it ended (succeeded, failed, blocked).
+
+    Raises:
+        ConfigError: a file or module the config names is missing or unreadable.
+        PreflightError: an input file cannot be read as this CSV (the summary JSON is written first).
+    """
+    check_environment(config)
+    if options.fast_path:
+        cached = _unchanged(config, options, out)
+        if cached is not None:
+            return cached
+    try:
+        files = preflight(config)
+    except PreflightError as exc:
+        if options.summary_path:
+            write_summary(options.summary_path, preflight_summary(config, exc.problems, str(exc)))
+        raise
+    _print(out, f"input: {len(files)} file(s) checked")
+    summary = _run(config, options, out)
+    from pipelines.results.reports.write import write_reports
+
+    summary.reports = write_reports(config, summary)
+    if options.summary_path:
+        write_summary(options.summary_path, summary)
+    if summary.status == "succeeded":
+        record_success(config, options.until, asdict(summary))
+    return summary
+
+
+def _run(config: PipelineConfig, options: RunOptions, out: TextIO | None) -> RunSummary:
+    """Build, run on the chosen engine, and collect the summary from ML Metadata."""
+    started = time.monotonic()
+    quiet_libraries(options.verbose)  # before TensorFlow is imported by the build
+    stage_schema(config)
+    pipeline = build_pipeline(config, options.until)
+    runner = _runner(config, options)
+    outcome = runner.run(pipeline, Progress(component_nodes(config), out))
+    summary = collect(config, outcome)
+    # The total the command reports: TFX's import and the build count too, as they always have.
+    summary.seconds = round(time.monotonic() - started, 1)
+    return summary
+
+
+def _runner(config: PipelineConfig, options: RunOptions) -> Any:
+    if options.engine == "local":
+        from pipelines.runners.local import LocalRunner
+
+        return LocalRunner(fs.join(config.pipeline.root, "logs"), verbose=options.verbose)
+    raise ValueError(f"unknown engine {options.engine!r}: one of {', '.join(ENGINES)}")
+
+
+def _unchanged(config: PipelineConfig, options: RunOptions, out: TextIO | None) -> RunSummary | None:
+    """The last success's summary, every component cached, when nothing changed since; else None."""
+    cached = cached_summary(config, options.until)
+    if cached is None:
+        return None
+    summary = RunSummary(**cached)
+    _replay(summary.components, out)
+    if options.summary_path:
+        write_summary(options.summary_path, summary)
+    return summary
+
+
+def _replay(components: Sequence[Mapping[str, Any]], out: TextIO | None) -> None:
+    """One end line per recorded component, as the engine's progress prints them."""
+    width = max((len(c["name"]) for c in components), default=0)
+    for i, c in enumerate(components, start=1):
+        _print(out, f"[{i}/{len(components)}] {c['name']:<{width}}  {c['status']:<7} {float(c['seconds']):6.1f} s")
+
+
+def write_summary(path: str, summary: RunSummary) -> None:
+    """Write the summary JSON atomically: a reader never sees half a summary."""
+    fs.write_text(path, summary.to_json() + "\n")
+
+
+def _print(out: TextIO | None, text: str) -> None:
+    print(text, file=out or sys.stdout, flush=True)

@@ -1,0 +1,116 @@
+"""One pipeline run as ML Metadata recorded it: its executions per node and its artifacts.
+
+Every engine writes the same records (TFX's launcher publishes each node's execution into the
+run's ``pipeline_run`` context, with its state and times, and attributes the artifacts it
+produced or reused to that context), so what is read here is the same whatever ran the pipeline.
+The store is opened read-only.
+
+Example:
+    >>> run = read_run(config.metadata_path, config.pipeline.name, outcome.run_id)
+    >>> [(e.node, e.state) for e in run.executions][:2]
+    [('CsvExampleGen', 'CACHED'), ('ImportSchemaGen', 'CACHED')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from components import filesystem as fs
+
+__all__ = ["Artifact", "Execution", "RunMetadata", "artifact_property", "open_store", "read_run"]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One node's execution in the run: state COMPLETE (ran), CACHED, FAILED, RUNNING, NEW or CANCELED."""
+
+    node: str
+    state: str
+    seconds: float  # from its creation to its last update in ML Metadata
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """An artifact of the run: its MLMD type name, the node that produced it, and the MLMD record."""
+
+    type_name: str
+    producer: str | None
+    mlmd: Any  # ml_metadata.proto.metadata_store_pb2.Artifact
+
+    @property
+    def uri(self) -> str:
+        return self.mlmd.uri
+
+
+@dataclass
+class RunMetadata:
+    """What ML Metadata holds for one run; ``found`` is False when the run left no record."""
+
+    run_id: str
+    found: bool = False
+    executions: list[Execution] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    def of_type(self, type_name: str, producer: str | None = None) -> list[Artifact]:
+        """The run's artifacts of one type (optionally from one node), oldest first."""
+        return [a for a in self.artifacts if a.type_name == type_name and (producer is None or a.producer == producer)]
+
+
+def open_store(metadata_path: str) -> Any:
+    """A read-only ``MetadataStore`` on the SQLite file ``metadata_path``."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    cfg = metadata_store_pb2.ConnectionConfig()
+    cfg.sqlite.filename_uri = metadata_path
+    cfg.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(cfg)
+
+
+def _node_of_executions(store: Any, pipeline_name: str) -> dict[int, str]:
+    """Execution id -> node id, from the pipeline's ``node`` contexts (named ``<pipeline>.<node>``)."""
+    prefix = f"{pipeline_name}."
+    nodes: dict[int, str] = {}
+    for ctx in store.get_contexts_by_type("node"):
+        if ctx.name.startswith(prefix):
+            for execution in store.get_executions_by_context(ctx.id):
+                nodes[execution.id] = ctx.name[len(prefix) :]
+    return nodes
+
+
+def read_run(metadata_path: str, pipeline_name: str, run_id: str) -> RunMetadata:
+    """The executions and artifacts ML Metadata recorded for the run ``run_id`` of ``pipeline_name``."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    record = RunMetadata(run_id)
+    if not fs.exists(metadata_path):
+        return record
+    store = open_store(metadata_path)
+    run = store.get_context_by_type_and_name("pipeline_run", run_id)
+    if run is None:
+        return record
+    record.found = True
+    node_of = _node_of_executions(store, pipeline_name)
+    state = metadata_store_pb2.Execution.State.Name
+    for e in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
+        if e.id in node_of:
+            seconds = max(0, e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
+            record.executions.append(Execution(node_of[e.id], state(e.last_known_state), seconds))
+    artifacts = sorted(store.get_artifacts_by_context(run.id), key=lambda a: a.id)
+    producer: dict[int, str] = {}
+    for event in store.get_events_by_artifact_ids([a.id for a in artifacts]) if artifacts else []:
+        if event.type == metadata_store_pb2.Event.OUTPUT and event.execution_id in node_of:
+            producer.setdefault(event.artifact_id, node_of[event.execution_id])
+    types = {t.id: t.name for t in store.get_artifact_types()}
+    record.artifacts = [Artifact(types.get(a.type_id, "?"), producer.get(a.id), a) for a in artifacts]
+    return record
+
+
+def artifact_property(artifact: Any, key: str) -> Any:
+    """A custom property of an MLMD artifact record (int, double or string), or None."""
+    value = artifact.custom_properties.get(key)
+    if value is None:
+        return None
+    which = value.WhichOneof("value")
+    return getattr(value, which) if which else None

@@ -1,0 +1,103 @@
+"""One model version loaded: its SavedModel, its signatures, its warm-up requests replayed.
+
+    load_version(name, version, path)
+      tf.saved_model.load(path)           TensorFlow reads the SavedModel itself
+      saved_model.pb -> signature defs    for the metadata API (read through components.filesystem)
+      replay assets.extra/tf_serving_warmup_requests, as TF Serving does before serving
+
+Imports TensorFlow only inside :func:`load_version`; never TFX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components import filesystem as fs
+from components import serving_layout
+from pipelines.serving.codec_base import InputSpec
+
+__all__ = ["MAX_WARMUP_RECORDS", "LoadedVersion", "Signature", "load_version"]
+
+MAX_WARMUP_RECORDS = 1000  # TF Serving replays at most this many
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A callable signature and what it takes and returns."""
+
+    fn: Any
+    inputs: Mapping[str, InputSpec]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A loaded model version: what a request needs to run and describe it."""
+
+    name: str
+    version: int
+    path: str
+    model: Any  # the object tf.saved_model.load returned; keeps the signatures alive
+    signatures: Mapping[str, Signature]
+    signature_defs: Mapping[str, Any]  # SignatureDefMap as JSON, for the metadata API
+
+
+def _spec(tensor_spec: Any) -> InputSpec:
+    shape = None if tensor_spec.shape.rank is None else tuple(tensor_spec.shape.as_list())
+    return InputSpec(tensor_spec.dtype.name, shape)
+
+
+def _signature_defs(path: str) -> dict[str, Any]:
+    from google.protobuf import json_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(fs.read_bytes(fs.join(path, "saved_model.pb")))
+    defs = {}
+    if proto.meta_graphs:
+        for key, sig in proto.meta_graphs[0].signature_def.items():
+            defs[key] = json_format.MessageToDict(
+                sig, preserving_proto_field_name=True, including_default_value_fields=True
+            )
+    return defs
+
+
+def load_version(name: str, version: int, path: str) -> LoadedVersion:
+    """Load a SavedModel, read its signature defs, replay its warm-up requests.
+
+    Raises:
+        ValueError: a warm-up request names a signature the model does not have.
+        Exception: whatever TensorFlow raises for a SavedModel it cannot load.
+    """
+    import tensorflow as tf
+
+    model = tf.saved_model.load(path)
+    signatures = {}
+    for key, fn in model.signatures.items():
+        inputs = {k: _spec(s) for k, s in fn.structured_input_signature[1].items()}
+        signatures[key] = Signature(fn, inputs, tuple(sorted(fn.structured_outputs)))
+    loaded = LoadedVersion(name, version, path, model, signatures, _signature_defs(path))
+    _warm_up(loaded)
+    return loaded
+
+
+def _warm_up(loaded: LoadedVersion) -> None:
+    """Replay ``assets.extra/tf_serving_warmup_requests`` (predict requests), as TF Serving does."""
+    path = fs.join(loaded.path, serving_layout.EXTRA_DIR, serving_layout.WARMUP_FILE)
+    if not fs.exists(path):
+        return
+    import tensorflow as tf
+
+    for i, log in enumerate(serving_layout.read_warmup_requests(path, MAX_WARMUP_RECORDS)):
+        if log.WhichOneof("log_type") != "predict_log":
+            continue
+        request = log.predict_log.request
+        signature = loaded.signatures.get(request.model_spec.signature_name or "serving_default")
+        if signature is None:
+            raise ValueError(
+                f"warm-up request {i} names signature {request.model_spec.signature_name!r}, "
+                f"which the model does not have"
+            )
+        signature.fn(**{k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()})
