@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,10 +111,6 @@ def _remove_leftovers(model_dir: str) -> None:
 
 def _copy_file(source: str, target: str) -> None:
     fs.copy(source, target)
-    if not (fs.is_remote(source) or fs.is_remote(target)):
-        # fs.copy leaves its temporary file's 0600 mode; a server running as another user
-        # must read the model, so keep the source's mode (as shutil.copytree did).
-        shutil.copymode(source, target)
 
 
 def _copy_tree(src: str, dst: str) -> None:

@@ -42,11 +42,12 @@ if TYPE_CHECKING:
     from pipelines.results.summary import RunSummary
 
 
-def build_pipeline(config: PipelineConfig) -> Any:
-    """Build the ``tfx.dsl.Pipeline`` for a validated config (see ``pipelines.build``)."""
+def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
+    """Build the ``tfx.dsl.Pipeline`` for a validated config (see ``pipelines.build``);
+    ``until="validate"`` stops after the data gate."""
     from pipelines.build import build_pipeline as _build
 
-    return _build(config)
+    return _build(config, until)
 
 
 def run_pipeline(config: PipelineConfig, options: RunOptions | None = None) -> RunSummary:

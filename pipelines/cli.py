@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import traceback
@@ -34,3 +35,16 @@ def main_guard(main: Callable[[], int], *, failure_code: int = 1) -> int:
                 file=sys.stderr,
             )
         return failure_code
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and repeatable ``--set KEY=VALUE``: the same two flags on every command."""
+    parser.add_argument("--config", required=True, help="pipeline YAML file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set trainer.train_steps=500 (repeatable)",
+    )

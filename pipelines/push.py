@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipelines.cli import main_guard
+from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
 from pipelines.serving.versions import rollback_model, versions_report
 
@@ -22,15 +22,7 @@ __all__ = ["main"]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipelines.push", description=__doc__.split("\n\n")[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", required=True, help="pipeline YAML file")
-    common.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value (repeatable)",
-    )
+    add_config_arguments(common)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{list,rollback}")
     ls = sub.add_parser("list", parents=[common], help="show the pushed versions, their metrics, the served one")
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")

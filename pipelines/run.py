@@ -12,21 +12,13 @@ import argparse
 import sys
 
 from components import filesystem as fs
-from pipelines.cli import main_guard
+from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipelines.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="pipeline YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set trainer.train_steps=500 (repeatable)",
-    )
+    add_config_arguments(parser)
     parser.add_argument("--summary", metavar="PATH", help="also write the run summary as JSON here")
     parser.add_argument(
         "--until",

@@ -25,7 +25,7 @@ import argparse
 import os
 import sys
 
-from pipelines.cli import main_guard
+from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
 from pipelines.data.schema_review import diff_schema, infer_schema
 from pipelines.runners.logs import quiet_libraries, stderr_to
@@ -37,8 +37,7 @@ EXIT_FAILED = 5
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.schema", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["infer", "diff"])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_arguments(parser)
     parser.add_argument("--exit-code", action="store_true", help="diff: exit 1 when the data would change the schema")
     args = parser.parse_args(argv)
     config = load_config(args.config, args.overrides)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipelines.cli import main_guard
+from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
 from pipelines.serving.launch import ServeOptions, serve
 
@@ -22,15 +22,7 @@ __all__ = ["main"]
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m pipelines.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, help="pipeline YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value (repeatable)",
-    )
+    add_config_arguments(parser)
     parser.add_argument("--port", type=int, help="REST port (default serving.port)")
     parser.add_argument("--host", help="address to bind (default serving.host); the built-in server only")
     parser.add_argument(

@@ -15,6 +15,7 @@ from pipelines.build.pipeline import (
     gate_parameters,
     stage_schema,
     staged_schema_path,
+    stop_nodes,
 )
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "gate_parameters",
     "stage_schema",
     "staged_schema_path",
+    "stop_nodes",
     "tfma_metric",
 ]

@@ -94,6 +94,11 @@ def component_nodes(config: PipelineConfig) -> dict[str, list[str]]:
     return {name: [name, name + STOP_SUFFIX] if name in gates else [name] for name in names}
 
 
+def stop_nodes(config: PipelineConfig) -> list[str]:
+    """The nodes that fail only to stop a run when a gate's verdict did not pass."""
+    return [node for nodes in component_nodes(config).values() for node in nodes if node.endswith(STOP_SUFFIX)]
+
+
 def component_names(config: PipelineConfig) -> list[str]:
     """The reported components in run order (the keys of :func:`component_nodes`)."""
     return list(component_nodes(config))

@@ -1,7 +1,7 @@
 """The pipeline config: YAML + ``--set`` overrides -> one typed, frozen, validated object.
 
 Imports run one way: ``loader`` -> ``checks``, ``messages`` -> ``models`` -> ``features``,
-``evaluation``, ``source``, ``base``. Nothing here imports TensorFlow, TFX or Beam, so a bad
+``evaluation``, ``validation``, ``source``, ``base``. Nothing here imports TensorFlow, TFX or Beam, so a bad
 config is rejected in well under a second. Loading checks types, keys and cross-field rules
 only and reads no other file; ``pipelines.data.environment.check_environment`` checks the
 data, the schema file and user modules, in the commands that read data.

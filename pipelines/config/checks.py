@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pipelines.config.evaluation import TASK_METRICS
 from pipelines.config.models import PipelineConfig
-from pipelines.config.source import Problem
+from pipelines.config.source import KeyProblem
 
 __all__ = [
     "CHECKS",
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def check_label_not_feature(cfg: PipelineConfig) -> list[Problem]:
+def check_label_not_feature(cfg: PipelineConfig) -> list[KeyProblem]:
     if cfg.label.column in cfg.features:
         return [
             (
@@ -34,13 +34,13 @@ def check_label_not_feature(cfg: PipelineConfig) -> list[Problem]:
     return []
 
 
-def check_some_feature_used(cfg: PipelineConfig) -> list[Problem]:
+def check_some_feature_used(cfg: PipelineConfig) -> list[KeyProblem]:
     if not cfg.used_features and cfg.trainer.run_fn is None:
         return [("features", "every feature is `drop`; the model needs at least one input")]
     return []
 
 
-def check_validation_features(cfg: PipelineConfig) -> list[Problem]:
+def check_validation_features(cfg: PipelineConfig) -> list[KeyProblem]:
     v = cfg.validation
     problems = [
         (f"validation.allow.{f}", f"{f!r} is not in features or the label")
@@ -55,7 +55,7 @@ def check_validation_features(cfg: PipelineConfig) -> list[Problem]:
     return problems
 
 
-def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
+def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[KeyProblem]:
     return [
         (f"evaluation.thresholds.{m}", f"threshold on {m!r}, which is not in evaluation.metrics; add it there")
         for m in cfg.evaluation.thresholds or {}
@@ -63,7 +63,7 @@ def check_thresholds_are_metrics(cfg: PipelineConfig) -> list[Problem]:
     ]
 
 
-def check_metrics_fit_task(cfg: PipelineConfig) -> list[Problem]:
+def check_metrics_fit_task(cfg: PipelineConfig) -> list[KeyProblem]:
     task = cfg.label.task
     allowed = TASK_METRICS[task][1]
     return [
@@ -73,7 +73,7 @@ def check_metrics_fit_task(cfg: PipelineConfig) -> list[Problem]:
     ]
 
 
-def check_slices_are_features(cfg: PipelineConfig) -> list[Problem]:
+def check_slices_are_features(cfg: PipelineConfig) -> list[KeyProblem]:
     problems = []
     for i, sl in enumerate(cfg.evaluation.slices):
         for name in [sl] if isinstance(sl, str) else sl:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from components import metric_names
 from pipelines.config.base import Strict as _Strict
 from pipelines.config.base import abspath as _abspath
 from pipelines.config.evaluation import (  # noqa: F401 - re-exported
@@ -88,8 +88,9 @@ class SchemaSection(_Strict):
     _abs = field_validator("path")(_abspath)
 
 
-Task = Literal["binary", "multiclass", "regression"]
-TASKS: tuple[str, ...] = typing.get_args(Task)
+# The tasks are the metric table's (components.metric_names.TASKS): one list for config, build and reports.
+TASKS: tuple[str, ...] = metric_names.TASKS
+Task = Literal[TASKS]  # type: ignore[valid-type]
 
 
 class LabelSection(_Strict):

@@ -18,9 +18,9 @@ from typing import Any
 
 from pipelines.errors import ConfigError
 
-__all__ = ["ConfigSource", "Problem"]
+__all__ = ["ConfigSource", "KeyProblem"]
 
-Problem = tuple[str, str]  # (dotted key, message): what every check returns
+KeyProblem = tuple[str, str]  # (dotted key, message): what every check returns
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,6 @@ class ConfigSource:
                 return f"{self.file}:{self.lines[parts[:n]]}: {key}: "
         return f"{self.file}: {key}: " if self.file is not None else f"{key}: "
 
-    def error(self, problems: list[Problem]) -> ConfigError:
+    def error(self, problems: list[KeyProblem]) -> ConfigError:
         """One ConfigError holding every problem, each located."""
         return ConfigError([self.locate(key) + message for key, message in problems])

@@ -24,7 +24,7 @@ from components import filesystem as fs
 from components.csv_cells import read_header
 from components.schema_file import SchemaFileError, feature_names, find_feature, read_schema
 from pipelines.config import PipelineConfig
-from pipelines.config.source import Problem
+from pipelines.config.source import KeyProblem
 from pipelines.data.sources import resolve
 
 __all__ = ["ENVIRONMENT_CHECKS", "check_environment", "schema_columns"]
@@ -69,7 +69,7 @@ def _csv_files(cfg: PipelineConfig) -> list[str]:
     return resolve(cfg.data.source, cfg.data.pattern, cfg.data.rolling_spans).files
 
 
-def check_data_source(cfg: PipelineConfig) -> list[Problem]:
+def check_data_source(cfg: PipelineConfig) -> list[KeyProblem]:
     src = cfg.data.source
     if fs.is_remote(src):
         return [("data.source", f"{src!r}: only local directories are supported by this version")]
@@ -90,7 +90,7 @@ def _csv_header(path: str) -> list[str] | None:
         return None
 
 
-def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
+def check_features_are_columns(cfg: PipelineConfig) -> list[KeyProblem]:
     """Without a curated schema the CSV header is the list of columns (with one, data validation checks it)."""
     if cfg.schema_.path is not None or fs.is_remote(cfg.data.source) or not fs.isdir(cfg.data.source):
         return []
@@ -99,7 +99,7 @@ def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
     if header is None:
         return []
     file = files[0]
-    problems: list[Problem] = []
+    problems: list[KeyProblem] = []
     for name in cfg.features:
         if name not in header:
             guess = difflib.get_close_matches(name, header, n=1)
@@ -114,7 +114,7 @@ def check_features_are_columns(cfg: PipelineConfig) -> list[Problem]:
     return problems + _unlisted(cfg, header, "columns ", f" of {file}")
 
 
-def check_schema_file(cfg: PipelineConfig) -> list[Problem]:
+def check_schema_file(cfg: PipelineConfig) -> list[KeyProblem]:
     path = cfg.schema_.path
     if path is None or fs.is_remote(path):
         return []
@@ -140,7 +140,7 @@ def check_schema_file(cfg: PipelineConfig) -> list[Problem]:
     return problems + _unlisted(cfg, names, "schema features ", "")
 
 
-def _unlisted(cfg: PipelineConfig, columns: list[str], before: str, after: str) -> list[Problem]:
+def _unlisted(cfg: PipelineConfig, columns: list[str], before: str, after: str) -> list[KeyProblem]:
     """Columns that are neither a feature nor the label: nothing may be ignored silently."""
     missing = [c for c in columns if c not in cfg.features and c != cfg.label.column]
     if not missing:
@@ -175,7 +175,7 @@ def _label_domain(path: str, label: str) -> tuple[str, list[str]] | None:
     return schema_pb2.FeatureType.Name(feature.type), values
 
 
-def check_label_fits_task(cfg: PipelineConfig) -> list[Problem]:
+def check_label_fits_task(cfg: PipelineConfig) -> list[KeyProblem]:
     """String labels need `positive` (binary) or `classes` (multiclass); regression needs numbers.
     Read from the curated schema, so the mistake is caught before TFX starts."""
     label = cfg.label
@@ -204,14 +204,14 @@ def check_label_fits_task(cfg: PipelineConfig) -> list[Problem]:
     return []
 
 
-def check_serving_data(cfg: PipelineConfig) -> list[Problem]:
+def check_serving_data(cfg: PipelineConfig) -> list[KeyProblem]:
     path = cfg.validation.skew.serving_data
     if path and not fs.isdir(path):
         return [("validation.skew.serving_data", f"directory {path} does not exist")]
     return []
 
 
-def check_user_modules(cfg: PipelineConfig) -> list[Problem]:
+def check_user_modules(cfg: PipelineConfig) -> list[KeyProblem]:
     """A named preprocessing_fn/run_fn must be importable (found without importing TensorFlow)."""
     problems = []
     for key, path in (

@@ -119,6 +119,12 @@ def check_file(path: str, columns: list[str], origin: str) -> list[Problem]:
                         bad_rows.append("...")
     except PermissionError:
         return [Problem(path, "UNREADABLE", "cannot be read (permission denied)", "fix the file's permissions")]
+    except FileNotFoundError:
+        return [Problem(path, "UNREADABLE", "disappeared while it was being checked", "check what removes input files")]
+    except OSError as exc:
+        return [
+            Problem(path, "UNREADABLE", f"cannot be read ({exc.strerror or exc})", "check the file and its storage")
+        ]
     except UnicodeDecodeError:
         line, byte = first_bad_byte(path)
         problems.append(

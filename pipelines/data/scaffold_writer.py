@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -96,6 +97,10 @@ def _rows_of(path: str) -> Iterator[list[str]]:
             yield from read_rows(fh)
     except UnicodeDecodeError as exc:
         raise ScaffoldError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); re-export it as UTF-8") from exc
+    except csv.Error as exc:
+        raise ScaffoldError(f"{path}: not valid CSV ({exc}); fix the quoting or remove NUL bytes") from exc
+    except OSError as exc:
+        raise ScaffoldError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def read_sample(files: list[str], limit: int) -> tuple[list[str], dict[str, ColumnProfile], int]:

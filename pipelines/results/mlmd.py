@@ -68,14 +68,19 @@ def open_store(metadata_path: str) -> Any:
     return metadata_store.MetadataStore(cfg)
 
 
-def _node_of_executions(store: Any, pipeline_name: str) -> dict[int, str]:
-    """Execution id -> node id, from the pipeline's ``node`` contexts (named ``<pipeline>.<node>``)."""
+def _node_of_executions(store: Any, pipeline_name: str, execution_ids: set[int]) -> dict[int, str]:
+    """Execution id -> node id, from each execution's ``node`` context (named ``<pipeline>.<node>``).
+
+    Only the executions asked about are looked up, so reading a run costs the same however long
+    the pipeline's history is.
+    """
     prefix = f"{pipeline_name}."
+    node_type = store.get_context_type("node").id
     nodes: dict[int, str] = {}
-    for ctx in store.get_contexts_by_type("node"):
-        if ctx.name.startswith(prefix):
-            for execution in store.get_executions_by_context(ctx.id):
-                nodes[execution.id] = ctx.name[len(prefix) :]
+    for execution_id in execution_ids:
+        for ctx in store.get_contexts_by_execution(execution_id):
+            if ctx.type_id == node_type and ctx.name.startswith(prefix):
+                nodes[execution_id] = ctx.name[len(prefix) :]
     return nodes
 
 
@@ -91,16 +96,19 @@ def read_run(metadata_path: str, pipeline_name: str, run_id: str) -> RunMetadata
     if run is None:
         return record
     record.found = True
-    node_of = _node_of_executions(store, pipeline_name)
+    executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.id)
+    artifacts = sorted(store.get_artifacts_by_context(run.id), key=lambda a: a.id)
+    events = store.get_events_by_artifact_ids([a.id for a in artifacts]) if artifacts else []
+    outputs = [e for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    node_of = _node_of_executions(store, pipeline_name, {e.id for e in executions} | {e.execution_id for e in outputs})
     state = metadata_store_pb2.Execution.State.Name
-    for e in sorted(store.get_executions_by_context(run.id), key=lambda e: e.id):
+    for e in executions:
         if e.id in node_of:
             seconds = max(0, e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
             record.executions.append(Execution(node_of[e.id], state(e.last_known_state), seconds))
-    artifacts = sorted(store.get_artifacts_by_context(run.id), key=lambda a: a.id)
     producer: dict[int, str] = {}
-    for event in store.get_events_by_artifact_ids([a.id for a in artifacts]) if artifacts else []:
-        if event.type == metadata_store_pb2.Event.OUTPUT and event.execution_id in node_of:
+    for event in outputs:
+        if event.execution_id in node_of:
             producer.setdefault(event.artifact_id, node_of[event.execution_id])
     types = {t.id: t.name for t in store.get_artifact_types()}
     record.artifacts = [Artifact(types.get(a.type_id, "?"), producer.get(a.id), a) for a in artifacts]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -81,6 +81,8 @@ class Progress:
         components: component name -> its node ids, in run order (``pipelines.build.component_nodes``).
         out: where the lines go (default: ``sys.stdout`` at the time of writing).
         on_start: component name -> called when that component starts (e.g. a prewarm).
+        stop_nodes: the nodes that fail only to stop a run for a gate's verdict; their failure
+            shows as ``blocked`` (``pipelines.build.stop_nodes``).
     """
 
     def __init__(
@@ -88,12 +90,14 @@ class Progress:
         components: Mapping[str, Sequence[str]],
         out: TextIO | None = None,
         on_start: Mapping[str, Any] | None = None,
+        stop_nodes: Collection[str] = (),
     ) -> None:
         self._lines = [_Line(name, i, list(nodes)) for i, (name, nodes) in enumerate(components.items(), start=1)]
         self._by_node = {node: line for line in self._lines for node in line.nodes}
         self._width = max((len(line.name) for line in self._lines), default=0)
         self._out = out
         self._on_start = dict(on_start or {})
+        self._stop_nodes = frozenset(stop_nodes)
 
     def _print(self, line: _Line, text: str) -> None:
         out = self._out or sys.stdout
@@ -120,11 +124,12 @@ class Progress:
             status = "cached" if line.cached else "ran"
             self._print(line, f"{status:<7} {self._seconds(line):6.1f} s")
 
-    def failed(self, node: str, *, blocked: bool = False) -> None:
-        """``node`` failed; ``blocked`` when it was a gate stopping the data."""
+    def failed(self, node: str) -> None:
+        """``node`` failed: ``blocked`` when it is a gate's stop node, else ``failed``."""
         line = self._by_node.get(node)
         if line is not None:
-            self._print(line, f"{'blocked' if blocked else 'failed':<7} {self._seconds(line):6.1f} s")
+            status = "blocked" if node in self._stop_nodes else "failed"
+            self._print(line, f"{status:<7} {self._seconds(line):6.1f} s")
 
     @staticmethod
     def _seconds(line: _Line) -> float:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from components import filesystem as fs
-from components import infra_check  # light: subprocess only, TensorFlow loads in its child
 from pipelines.runners.base import Progress, Runner, RunOutcome
 from pipelines.runners.logs import stderr_to
 
@@ -27,12 +26,11 @@ __all__ = ["LocalRunner"]
 
 
 class _NodeEvents(logging.Handler):
-    """Turns LocalDagRunner's log records into node events for ``Progress`` and start hooks."""
+    """Turns LocalDagRunner's log records into node events for ``Progress``."""
 
-    def __init__(self, progress: Progress | None, on_start: Mapping[str, Callable[[], None]]) -> None:
+    def __init__(self, progress: Progress | None) -> None:
         super().__init__(level=logging.INFO)
         self.progress = progress
-        self.on_start = on_start
         self.current: str | None = None
         self.cached = False
 
@@ -42,8 +40,6 @@ class _NodeEvents(logging.Handler):
             self.current, self.cached = str(args[0]), False
             if self.progress is not None:
                 self.progress.started(self.current)
-            if self.current in self.on_start:
-                self.on_start[self.current]()
         elif msg == "A cached execution %d is used.":
             self.cached = True
         elif msg == "Component %s is finished." and args and self.current is not None:
@@ -76,21 +72,18 @@ class LocalRunner(Runner):
         fs.makedirs(self.log_dir)
         log_path = fs.join(self.log_dir, datetime.now().strftime("run-%Y%m%d-%H%M%S.log"))
         dag_runner = _dag_runner(datetime.now().isoformat())
-        events = _NodeEvents(progress, _start_hooks(pipeline))
+        events = _NodeEvents(progress)
         error = None
-        try:
-            with _logging_to(log_path, events, self.verbose):
-                try:
-                    # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: that goes to the log file too.
-                    with stderr_to(None if self.verbose else log_path):
-                        dag_runner.run(pipeline)
-                except Exception as exc:  # a component failed: ML Metadata has it; keep the message, go on
-                    logging.getLogger(__name__).exception("pipeline failed")
-                    if progress is not None and events.current is not None:
-                        progress.failed(events.current, blocked=_data_blocked(exc))
-                    error = _short_error(exc)
-        finally:
-            infra_check.discard_warm()  # a prewarmed checker the Pusher did not use
+        with _logging_to(log_path, events, self.verbose):
+            try:
+                # C++ libraries (TFDV, TF, Beam) write to fd 2 directly: that goes to the log file too.
+                with stderr_to(None if self.verbose else log_path):
+                    dag_runner.run(pipeline)
+            except Exception as exc:
+                logging.getLogger(__name__).exception("pipeline failed")
+                if progress is not None and events.current is not None:
+                    progress.failed(events.current)
+                error = _short_error(exc)
         return RunOutcome(
             run_id=dag_runner.run_id,
             engine=self.name,
@@ -120,17 +113,6 @@ def _dag_runner(run_id: str) -> Any:
             return super().run_with_ir(pipeline, run_options)
 
     return _RunIdDagRunner()
-
-
-def _start_hooks(pipeline: Any) -> dict[str, Callable[[], None]]:
-    """The Pusher's infra check runs in a child process whose TensorFlow import (about 8 s) overlaps
-    the Evaluator, the stage that competes least for the second core (started earlier, the import
-    slowed ExampleGen, StatisticsGen and Transform by as much as it saved)."""
-    nodes = {c.id: c for c in pipeline.components}
-    pusher = nodes.get("Pusher")
-    if "Evaluator" in nodes and pusher is not None and pusher.exec_properties.get("infra_validation"):
-        return {"Evaluator": infra_check.prewarm}
-    return {}
 
 
 @contextlib.contextmanager
@@ -163,20 +145,6 @@ def _logging_to(log_path: str, events: logging.Handler, verbose: bool) -> Iterat
             tf_logger.setLevel(saved_tf_level)
             for h, level in saved_levels.items():
                 h.setLevel(level)
-
-
-def _data_blocked(exc: BaseException) -> bool:
-    """Whether a gate's DataBlocked is in the exception chain (for the progress line only)."""
-    from components.gate import DataBlocked
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, DataBlocked):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def _short_error(exc: BaseException) -> str:

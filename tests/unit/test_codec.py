@@ -1,4 +1,4 @@
-"""TF Serving's REST JSON formats and messages (pipelines/server/codec.py); numpy only, no model."""
+"""TF Serving's REST JSON formats and messages (pipelines/serving/codec.py); numpy only, no model."""
 
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "gate_parameters",
         "stage_schema",
         "staged_schema_path",
+        "stop_nodes",
         "tfma_metric",
     ],
     "pipelines.runners": [

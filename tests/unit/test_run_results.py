@@ -163,7 +163,9 @@ def test_component_status_from_its_nodes(states: list[str], status: str) -> None
 
 def test_progress_shows_a_gate_and_its_stop_node_as_one_line() -> None:
     out = io.StringIO()
-    progress = Progress({"Example": ["Example"], "Gate": ["Gate", "Gate_stop"], "Train": ["Train"]}, out)
+    progress = Progress(
+        {"Example": ["Example"], "Gate": ["Gate", "Gate_stop"], "Train": ["Train"]}, out, stop_nodes=["Gate_stop"]
+    )
     progress.started("Example")
     progress.finished("Example", cached=True)
     progress.started("resolver")  # belongs to no component: not shown
@@ -171,7 +173,7 @@ def test_progress_shows_a_gate_and_its_stop_node_as_one_line() -> None:
     progress.started("Gate")
     progress.finished("Gate", cached=False)
     progress.started("Gate_stop")
-    progress.failed("Gate_stop", blocked=True)
+    progress.failed("Gate_stop")
     lines = out.getvalue().splitlines()
     assert [line.split()[:3] for line in lines] == [
         ["[1/3]", "Example", "started"],
