@@ -16,7 +16,6 @@ Used as ``CsvExampleGen(..., custom_executor_spec=BeamExecutorSpec(Executor))``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -74,7 +73,7 @@ def CsvToExamples(pipeline: beam.Pipeline, files: list[str]) -> beam.PCollection
 @beam.ptransform_fn
 def _csv_to_example(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str) -> Any:
     """The files of one split -> ``tf.train.Example`` (ExampleGen's input-source transform)."""
-    pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
+    pattern = fs.join(exec_properties[standard_component_specs.INPUT_BASE_KEY], split_pattern)
     files = fs.glob(pattern)
     if not files:
         raise RuntimeError(f"split pattern {pattern} matches no files")

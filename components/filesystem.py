@@ -32,7 +32,9 @@ from typing import IO, Any
 
 __all__ = [
     "atomic_writer",
+    "basename",
     "copy",
+    "dirname",
     "exists",
     "glob",
     "is_remote",
@@ -108,6 +110,19 @@ def join(path: str, *parts: str) -> str:
     if is_remote(path):
         return "/".join([str(path).rstrip("/"), *(p.strip("/") for p in parts)])
     return os.path.join(path, *parts)
+
+
+def dirname(path: str) -> str:
+    """The folder part of ``path``: ``os.path.dirname`` locally, up to the last ``/`` remotely."""
+    if is_remote(path):
+        head, _, _ = str(path).rstrip("/").rpartition("/")
+        return head if "://" in head else str(path).rstrip("/")
+    return os.path.dirname(path)
+
+
+def basename(path: str) -> str:
+    """The last part of ``path`` (a file or folder name)."""
+    return str(path).rstrip("/").rsplit("/", 1)[-1] if is_remote(path) else os.path.basename(path)
 
 
 def exists(path: str) -> bool:

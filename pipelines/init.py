@@ -1,8 +1,8 @@
 """Scaffold a pipeline from a CSV: ``python -m pipelines.init --data PATH --label COLUMN --name NAME``.
 
 Reads a sample of the CSV (a file, or the ``*.csv`` files of a directory), infers each
-column's type and transform and the label's task (``pipelines.data.scaffold``), and writes
-(``pipelines.data.scaffold_writer``)
+column's type and transform and the label's task (``pipelines.data.column_profiles``), and writes
+(``pipelines.data.scaffold``)
 
 - ``configs/NAME.yaml``: the pipeline config, each inferred choice explained in a comment;
 - ``schemas/NAME/schema.pbtxt``: the curated schema ExampleValidator checks new data against
@@ -27,7 +27,7 @@ import sys
 
 from pipelines.cli import main_guard
 from pipelines.config import TASKS
-from pipelines.data.scaffold_writer import ScaffoldRequest, scaffold, transform_yaml
+from pipelines.data.scaffold import ScaffoldRequest, scaffold, transform_yaml
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from components import filesystem as fs
 from components import metric_names
 from pipelines.config.base import Strict as _Strict
 from pipelines.config.base import abspath as _abspath
@@ -288,7 +289,7 @@ class PipelineConfig(_Strict):
 
     @property
     def metadata_path(self) -> str:
-        return self.pipeline.metadata_path or os.path.join(self.pipeline.root, "metadata.sqlite")
+        return self.pipeline.metadata_path or fs.join(self.pipeline.root, "metadata.sqlite")
 
     @property
     def used_features(self) -> dict[str, Feature]:

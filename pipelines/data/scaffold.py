@@ -1,286 +1,350 @@
-"""Infer a pipeline from a CSV sample: each column's type and transform, the label's task.
+"""Write a scaffolded pipeline: the config YAML and the curated schema, from a CSV sample.
 
-Pure Python (no TensorFlow): ``pipelines.data.scaffold_writer`` calls it and writes the
-config and schema; the unit tests call it on tricky columns. Types follow ExampleGen's rule
-(``components.csv_cells.cell_kind``), so the schema matches what ExampleGen writes.
+``scaffold(request)`` reads a sample of the CSV (a file, or the ``*.csv`` files of a
+directory) with the one CSV reader (``components.csv_cells``), infers each column's type
+and transform and the label's task (``pipelines.data.column_profiles``), and writes
+
+- the config (``configs/NAME.yaml``): YAML text, each inferred choice explained in an
+  inline comment, written atomically;
+- the schema (``schemas/NAME/schema.pbtxt``): a ``schema_pb2.Schema`` written with
+  ``components.schema_file.write_schema``. Text format holds no inline comments, so the
+  reason for each feature's type, presence and transform is a comment block at the top.
+
+Example:
+    >>> result = scaffold(ScaffoldRequest(data="data/churn", label="churned", name="churn"))
+    >>> result.config_path, result.label_choice.task
+    ('configs/churn.yaml', 'binary')
 """
 
 from __future__ import annotations
 
-import math
+import csv
+import json
+import os
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from components.csv_cells import cell_kind, is_missing, merge_kinds
-from pipelines.errors import ScaffoldError
+from tensorflow_metadata.proto.v0 import schema_pb2
 
-__all__ = ["Choice", "ColumnProfile", "LabelChoice", "choose_label", "choose_transform", "profile"]
+from components import filesystem as fs
+from components.csv_cells import open_csv, read_rows
+from components.schema_file import write_schema
+from pipelines.config import default_thresholds, load_config
+from pipelines.data.column_profiles import Choice, ColumnProfile, LabelChoice, choose_label, choose_transform, profile
+from pipelines.data.environment import check_environment
+from pipelines.errors import ConfigError, ScaffoldError
 
-MAX_TRACKED = 10_000  # distinct values tracked per column; more counts as "many"
-LOW_CARDINALITY_INT = 20  # an integer column with at most this many values is categorical
-VOCABULARY_MAX = 1_000  # a string column with more distinct values is hashed
-MULTICLASS_MAX = 50  # more label values than this is not a classification label
-HEAVY_TAIL_SKEW = 2.0  # skewness above which a non-negative numeric column is log-transformed
-ID_UNIQUE_RATIO = 0.95
-_ID_NAME = re.compile(r"(^|[_\-\s])(id|uuid|guid|key|index)$|^(id|uuid|guid|rownum|row_?id)$", re.IGNORECASE)
-_ID_NAME_CAMEL = re.compile(r"[a-z](Id|ID|Uuid|UUID)$")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_POSITIVE_WORDS = (
-    "yes",
-    "y",
-    "true",
-    "t",
-    "1",
-    "positive",
-    "pos",
-    "churn",
-    "churned",
-    "fraud",
-    "click",
-    "clicked",
-    "spam",
-    "default",
-    "defaulted",
-    "bad",
-    "success",
-    "won",
-    "win",
-    "converted",
-    "purchased",
-)
+__all__ = [
+    "ScaffoldRequest",
+    "Scaffolded",
+    "build_schema",
+    "config_text",
+    "data_files",
+    "read_sample",
+    "scaffold",
+    "schema_comment",
+    "train_steps_for",
+    "transform_yaml",
+]
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-@dataclass
-class ColumnProfile:
-    """What the sample says about one column."""
+@dataclass(frozen=True)
+class ScaffoldRequest:
+    """What ``python -m pipelines.init`` asks for (its flags)."""
 
+    data: str
+    label: str
     name: str
-    rows: int = 0
-    missing: int = 0
-    kind: str = "missing"  # missing | int | float | string (ExampleGen's type)
-    counts: Counter[str] = field(default_factory=Counter)  # up to MAX_TRACKED distinct values
-    overflow: bool = False  # more distinct values than tracked
-    numbers: list[float] = field(default_factory=list)
-    datetimes: int = 0
-    dates: int = 0
-    leading_zero: bool = False
+    task: str | None = None
+    config_path: str | None = None  # default configs/NAME.yaml
+    schema_path: str | None = None  # default schemas/NAME/schema.pbtxt
+    sample_rows: int = 100_000
+    force: bool = False
 
-    def add(self, cell: str) -> None:
-        self.rows += 1
-        if is_missing(cell):
-            self.missing += 1
-            return
-        cell = cell.strip()
-        kind = cell_kind(cell)
-        self.kind = merge_kinds(self.kind, kind)
-        if cell in self.counts or len(self.counts) < MAX_TRACKED:
-            self.counts[cell] += 1
+
+@dataclass(frozen=True)
+class Scaffolded:
+    """What was written, and the choices behind it."""
+
+    config_path: str
+    schema_path: str
+    files: list[str]
+    columns: int
+    rows: int
+    label_choice: LabelChoice
+    choices: dict[str, Choice]
+
+
+def data_files(path: str) -> tuple[str, str, list[str]]:
+    """(data.source directory, data.pattern, files) for a file or a directory."""
+    if fs.isdir(path):
+        files = fs.glob(fs.join(path, "*.csv"))
+        if not files:
+            raise ScaffoldError(f"--data {path}: the directory holds no *.csv files")
+        return path, "*.csv", files
+    if fs.isfile(path):
+        return fs.dirname(path) or ".", fs.basename(path), [path]
+    raise ScaffoldError(f"--data {path}: no such file or directory")
+
+
+def _rows_of(path: str) -> Iterator[list[str]]:
+    try:
+        with open_csv(path) as fh:
+            yield from read_rows(fh)
+    except UnicodeDecodeError as exc:
+        raise ScaffoldError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); re-export it as UTF-8") from exc
+    except csv.Error as exc:
+        raise ScaffoldError(f"{path}: not valid CSV ({exc}); fix the quoting or remove NUL bytes") from exc
+    except OSError as exc:
+        raise ScaffoldError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def read_sample(files: list[str], limit: int) -> tuple[list[str], dict[str, ColumnProfile], int]:
+    """(header, column profiles, rows read) over the first ``limit`` rows of ``files``."""
+    header = next(_rows_of(files[0]), [])
+    if not header:
+        raise ScaffoldError(f"{files[0]}: no header row; the first line must name the columns")
+
+    def data() -> Iterator[list[str]]:
+        for path in files:
+            rows = _rows_of(path)
+            if next(rows, []) != header:
+                raise ScaffoldError(f"{path}: its header differs from {files[0]}'s; every file needs the same columns")
+            yield from rows
+
+    profiles, n = profile(header, data(), limit)
+    if n == 0:
+        raise ScaffoldError(f"{files[0]}: a header but no data rows")
+    return header, profiles, n
+
+
+# --------------------------------------------------------------------------- the schema
+
+
+def build_schema(
+    header: list[str], profiles: dict[str, ColumnProfile], label: str, label_choice: LabelChoice
+) -> schema_pb2.Schema:
+    """The curated schema: types, which columns may be missing, the label's values (not a serving input)."""
+    schema = schema_pb2.Schema()
+    schema.default_environment.extend(["TRAINING", "SERVING"])
+    for col in header:
+        p = profiles[col]
+        feature = schema.feature.add(name=col, type=schema_pb2.FeatureType.Value(p.schema_type))
+        if col == label:
+            if label_choice.task == "binary" and label_choice.positive is None:
+                feature.int_domain.min, feature.int_domain.max = 0, 1
+            elif label_choice.task in ("binary", "multiclass") and p.schema_type == "BYTES":
+                feature.string_domain.name = col
+                feature.string_domain.value.extend(sorted(p.counts))
+        if p.missing == 0 or col == label:
+            feature.presence.min_fraction, feature.presence.min_count = 1.0, 1
+            feature.shape.dim.add(size=1)
         else:
-            self.overflow = True
-        if kind in ("int", "float"):
-            self.numbers.append(float(cell))
-            if kind == "int" and len(cell) > 1 and cell.lstrip("+-").startswith("0"):
-                self.leading_zero = True
-        elif _DATETIME.fullmatch(cell):
-            self.datetimes += 1
-        elif _DATE.fullmatch(cell):
-            self.dates += 1
-
-    @property
-    def present(self) -> int:
-        return self.rows - self.missing
-
-    @property
-    def distinct(self) -> int:
-        return len(self.counts) + (1 if self.overflow else 0)
-
-    @property
-    def schema_type(self) -> str:
-        return {"int": "INT", "float": "FLOAT"}.get(self.kind, "BYTES")
+            feature.presence.min_count = 1
+            feature.value_count.max = 1  # a missing cell is an empty list
+        if col == label:
+            feature.not_in_environment.append("SERVING")
+    return schema
 
 
-@dataclass
-class Choice:
-    """The transform picked for a column (``None`` entries are omitted) and why."""
-
-    transform: dict[str, Any]
-    why: str
-
-
-@dataclass
-class LabelChoice:
-    task: str
-    positive: Any = None
-    classes: list[Any] | None = None
-    why: str = ""
+_KIND_WHY = {
+    "int": "INT (whole numbers)",
+    "float": "FLOAT (numbers)",
+    "string": "BYTES (text)",
+    "missing": "BYTES (always empty)",
+}
 
 
-def profile(header: Sequence[str], rows: Iterable[Sequence[str]], limit: int) -> tuple[dict[str, ColumnProfile], int]:
-    """Profiles of every column over the first ``limit`` data rows; (profiles, rows read)."""
-    profiles = {name: ColumnProfile(name) for name in header}
-    columns = list(profiles.values())
-    n = 0
-    for row in rows:
-        if n >= limit:
-            break
-        if len(row) != len(columns):
-            continue  # the preflight check names such rows; the sample skips them
-        for col, cell in zip(columns, row, strict=True):
-            col.add(cell)
-        n += 1
-    return profiles, n
-
-
-def _skewness(values: list[float]) -> float:
-    n = len(values)
-    if n < 3:
-        return 0.0
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / n
-    if var <= 0:
-        return 0.0
-    return sum((v - mean) ** 3 for v in values) / n / var**1.5
-
-
-def _missing_note(p: ColumnProfile, numeric: bool = False) -> str:
-    if not p.missing:
-        return ""
-    share = f"; {p.missing / p.rows:.0%} missing: "
-    return share + ("imputed with the mean plus an is-missing indicator" if numeric else "its own category")
-
-
-def _is_identifier(p: ColumnProfile) -> bool:
-    unique = p.present > 0 and (p.distinct / p.present) >= ID_UNIQUE_RATIO
-    named = bool(_ID_NAME.search(p.name) or _ID_NAME_CAMEL.search(p.name))
-    if p.kind == "string":
-        return unique and p.present >= 20 and not (p.datetimes or p.dates)
-    return named and unique
-
-
-def choose_transform(p: ColumnProfile) -> Choice:
-    """The transform for one feature column (the rules are listed in ``pipelines.init``'s docstring)."""
-    if p.present == 0:
-        return Choice({"transform": "drop"}, "always empty in the sample")
-    if p.distinct == 1:
-        only = next(iter(p.counts))
-        return Choice({"transform": "drop"}, f"constant: every value is {only!r}")
-    if _is_identifier(p):
-        return Choice({"transform": "drop"}, f"an identifier: {p.distinct / p.present:.0%} of its values are distinct")
-    if p.kind == "string" and (p.datetimes or p.dates) >= 0.95 * p.present:
-        if p.datetimes >= p.dates:
-            return Choice(
-                {"transform": "timestamp", "parts": ["hour", "day_of_week", "month"]},
-                "date-times: hour, day of week and month" + _missing_note(p),
+def schema_comment(
+    name: str,
+    header: list[str],
+    profiles: dict[str, ColumnProfile],
+    label: str,
+    label_choice: LabelChoice,
+    choices: dict[str, Choice],
+    n: int,
+) -> str:
+    """The comment block on top of the schema: what it is, and each feature's reason."""
+    lines = [
+        f"Curated TFDV schema for {name}, written by `python -m pipelines.init` from {n} sample rows.",
+        "Review it like code. Columns that had no missing value must always be present (a dense",
+        "feature); the others may be missing. The label is not a serving input.",
+        "",
+        "Each feature, as the sample showed it:",
+    ]
+    for col in header:
+        p = profiles[col]
+        presence = "never missing: required" if p.missing == 0 else f"{p.missing / p.rows:.0%} missing: may be missing"
+        if col == label:
+            lines.append(f"  {col}: the label ({label_choice.why}); {_KIND_WHY[p.kind]}, required; not served")
+        else:
+            choice = choices[col]
+            lines.append(
+                f"  {col}: {_KIND_WHY[p.kind]}, {presence}; transform {transform_yaml(choice.transform)} ({choice.why})"
             )
-        return Choice(
-            {"transform": "timestamp", "parts": ["day_of_week", "month"]},
-            "dates: day of week and month" + _missing_note(p),
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the config
+
+
+def _yaml_value(v: Any) -> str:
+    """A scalar as YAML: plain when it reads back as the same string, else double-quoted."""
+    if isinstance(v, str):
+        plain = re.fullmatch(r"[A-Za-z_/.][A-Za-z0-9_./*-]*", v) and v.lower() not in (
+            "yes",
+            "no",
+            "true",
+            "false",
+            "on",
+            "off",
+            "y",
+            "n",
+            "null",
+            "none",
+            "~",
         )
-    if p.kind == "int" and p.leading_zero:
-        return _categorical(p, "integer codes with leading zeros (e.g. postal codes): categories")
-    if p.kind == "int" and p.distinct <= LOW_CARDINALITY_INT:
-        return Choice({"transform": "vocabulary"}, f"integer with {p.distinct} values: categories" + _missing_note(p))
-    if p.kind in ("int", "float"):
-        skew = _skewness(p.numbers)
-        lo, hi = min(p.numbers), max(p.numbers)
-        rng = f"range {_num(lo)}..{_num(hi)}"
-        if lo >= 0 and skew > HEAVY_TAIL_SKEW:
-            return Choice(
-                {"transform": "log"},
-                f"{p.kind}, {rng}, heavy right tail (skew {skew:.1f}): log, then "
-                f"z-score" + _missing_note(p, numeric=True),
-            )
-        return Choice({"transform": "zscore"}, f"{p.kind}, {rng}, skew {skew:.1f}: z-score" + _missing_note(p, True))
-    looks_numeric = sum(1 for v in p.counts if re.fullmatch(r"[-+$€£]?[\d,.]+%?", v)) >= 0.9 * len(p.counts)
-    note = (
-        " (looks numeric but has separators or symbols, e.g. '1,234'; clean it upstream to use it as a number)"
-        if looks_numeric
-        else ""
+        return v if plain else json.dumps(v)
+    return str(v)
+
+
+def transform_yaml(d: dict[str, Any]) -> str:
+    """A feature's transform as YAML flow: ``zscore`` or ``{transform: hash, hash_buckets: 64}``."""
+    if list(d) == ["transform"]:
+        return d["transform"]
+    inner = ", ".join(
+        f"{k}: [{', '.join(v)}]" if isinstance(v, list) else f"{k}: {_yaml_value(v)}" for k, v in d.items()
     )
-    return _categorical(p, "text" + note)
+    return "{" + inner + "}"
 
 
-def _categorical(p: ColumnProfile, what: str) -> Choice:
-    if p.distinct <= VOCABULARY_MAX and not p.overflow:
-        return Choice(
-            {"transform": "vocabulary"}, f"{what}, {p.distinct} distinct values: vocabulary" + _missing_note(p)
-        )
-    buckets = min(4096, 1 << max(6, math.ceil(math.log2(max(p.distinct, 2)))))
-    many = f"over {MAX_TRACKED}" if p.overflow else str(p.distinct)
-    return Choice(
-        {"transform": "hash", "hash_buckets": buckets},
-        f"{what}, {many} distinct values: hashed into {buckets} buckets" + _missing_note(p),
+def train_steps_for(rows: int, batch_size: int) -> int:
+    """About five passes over the training split, between 300 and 3000 steps."""
+    return max(300, min(3000, round(5 * 0.8 * rows / batch_size / 100) * 100))
+
+
+def config_text(
+    name: str,
+    source: str,
+    pattern: str,
+    schema_path: str,
+    label: str,
+    label_choice: LabelChoice,
+    choices: dict[str, Choice],
+    n: int,
+) -> str:
+    """The config YAML, each inferred choice explained in an inline comment."""
+    batch = 128
+    steps = train_steps_for(n, batch)
+    out = [
+        f"# {name}: scaffolded by `python -m pipelines.init` from {n} sample rows of {fs.join(source, pattern)}.",
+        f"# Run:  python -m pipelines.run --config configs/{name}.yaml",
+        "# Every inferred choice is explained in a comment; edit freely (see the README's configuration reference).",
+        "",
+        "pipeline:",
+        f"  name: {name}",
+        f"  root: runs/{name}",
+        "",
+        "data:",
+        f"  source: {_yaml_value(source)}",
+        f"  pattern: {_yaml_value(pattern)}",
+        "  split: {train: 4, eval: 1}     # 80/20 by hash buckets",
+        "",
+        "schema:",
+        f"  path: {_yaml_value(schema_path)}",
+        "",
+        "label:",
+        f"  column: {_yaml_value(label)}",
+        f"  task: {label_choice.task:<22}# {label_choice.why}",
+    ]
+    if label_choice.positive is not None:
+        out.append(f"  positive: {_yaml_value(label_choice.positive)}")
+    if label_choice.classes is not None:
+        out.append(f"  classes: [{', '.join(_yaml_value(c) for c in label_choice.classes)}]   # the order of `scores`")
+    out += ["", "features:                        # every column but the label, with its transform"]
+    width = max(len(c) for c in choices) + 2
+    for col, choice in choices.items():
+        key = col if NAME.fullmatch(col) else json.dumps(col)
+        out.append(f"  {key + ':':<{width}} {transform_yaml(choice.transform):<40} # {choice.why}")
+    thresholds = default_thresholds(label_choice.task, len(label_choice.classes or []) or 2)
+    out += [
+        "",
+        "model:",
+        "  type: dnn",
+        "  hidden_units: [64, 32]",
+        "  embedding_dim: 8",
+        "",
+        "trainer:",
+        f"  train_steps: {steps:<19}# about five passes over the training split",
+        "  eval_steps: 50",
+        f"  batch_size: {batch}",
+        "  learning_rate: 0.003",
+        "",
+        "evaluation:                      # metrics and blessing bars (the defaults for the task)",
+        "  thresholds:",
+    ]
+    for metric, t in thresholds.items():
+        parts = {k: v for k, v in t.model_dump(exclude_none=True).items() if k != "change"}
+        line = ", ".join(f"{k}: {v}" for k, v in parts.items())
+        if t.change is not None:
+            change = ", ".join(f"{k}: {v}" for k, v in t.change.model_dump(exclude_none=True).items())
+            line = f"{line}, change: {{{change}}}" if line else f"change: {{{change}}}"
+        out.append(f"    {metric}: {{{line}}}")
+    out += [
+        "",
+        "push:",
+        "  serving_dir: serving           # TF Serving layout: serving/<model_name>/<version>/",
+        f"  model_name: {name}",
+        "",
+    ]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- the whole step
+
+
+def _relative(path: str) -> str:
+    if fs.is_remote(path):
+        return path
+    rel = os.path.relpath(os.path.abspath(path))
+    return path if rel.startswith("..") else rel
+
+
+def scaffold(request: ScaffoldRequest) -> Scaffolded:
+    """Infer and write the config and schema for ``request``; raises ScaffoldError saying what to do."""
+    if not NAME.fullmatch(request.name):
+        raise ScaffoldError(f"--name {request.name!r}: use letters, digits and underscores, starting with a letter")
+    source, pattern, files = data_files(request.data)
+    header, profiles, n = read_sample(files, request.sample_rows)
+    if request.label not in header:
+        raise ScaffoldError(f"--label {request.label!r} is not a column of {files[0]}; columns: {', '.join(header)}")
+    label_choice = choose_label(profiles[request.label], request.task)
+    choices = {col: choose_transform(profiles[col]) for col in header if col != request.label}
+    if all(c.transform["transform"] == "drop" for c in choices.values()):
+        reasons = "; ".join(f"{k}: {c.why}" for k, c in choices.items())
+        raise ScaffoldError(f"every feature column was dropped ({reasons}); there is nothing to learn from")
+    config_path = request.config_path or os.path.join("configs", f"{request.name}.yaml")
+    schema_path = request.schema_path or os.path.join("schemas", request.name, "schema.pbtxt")
+    for path in (config_path, schema_path):
+        if fs.exists(path) and not request.force:
+            raise ScaffoldError(f"{path} exists; pass --force to overwrite it, or --out/--schema-out for new paths")
+    write_schema(
+        build_schema(header, profiles, request.label, label_choice),
+        schema_path,
+        header=schema_comment(request.name, header, profiles, request.label, label_choice, choices, n),
     )
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.4g}"
-
-
-def _typed(value: str, kind: str) -> Any:
-    return int(value) if kind == "int" else value
-
-
-def choose_label(p: ColumnProfile, task: str | None = None) -> LabelChoice:
-    """The task from the label's values: two values -> binary; a few -> multiclass; numbers -> regression."""
-    if p.present == 0:
-        raise ScaffoldError(f"label column {p.name!r} is empty in the sample; pick the column that holds the target")
-    values = sorted(p.counts, key=lambda v: (float(v) if p.kind in ("int", "float") else 0, v))
-    n = p.distinct
-    if task is None:
-        if n == 2 and not p.overflow:
-            task = "binary"
-        elif p.kind == "float":
-            task = "regression"
-        elif p.kind == "int":
-            task = "multiclass" if n <= LOW_CARDINALITY_INT else "regression"
-        elif n <= MULTICLASS_MAX:
-            task = "multiclass"
-        else:
-            raise ScaffoldError(
-                f"label column {p.name!r} holds {n if not p.overflow else f'over {MAX_TRACKED}'} "
-                f"different strings: too many classes for multiclass (at most {MULTICLASS_MAX}); "
-                f"pick another label column or group its values upstream"
-            )
-    if task == "regression":
-        if p.kind not in ("int", "float"):
-            raise ScaffoldError(
-                f"label column {p.name!r} holds text, e.g. {values[0]!r}; regression needs numbers "
-                f"(pass --task binary or --task multiclass)"
-            )
-        return LabelChoice(
-            "regression", why=f"{p.kind} values {_num(min(p.numbers))}..{_num(max(p.numbers))}: regression"
-        )
-    if p.overflow or n > MULTICLASS_MAX:
-        raise ScaffoldError(f"label column {p.name!r} has {n} values; too many for {task} (at most {MULTICLASS_MAX})")
-    if p.kind == "float":
-        raise ScaffoldError(
-            f"label column {p.name!r} holds fractional numbers; {task} needs class labels (pass --task regression)"
-        )
-    if task == "binary":
-        if n != 2:
-            raise ScaffoldError(
-                f"label column {p.name!r} has {n} values {values[:5]}; binary needs exactly two "
-                f"(pass --task multiclass)"
-            )
-        if p.kind == "int" and set(values) == {"0", "1"}:
-            return LabelChoice("binary", why="two values, 0 and 1: binary")
-        lowered = {v.lower(): v for v in values}
-        word = next((lowered[w] for w in _POSITIVE_WORDS if w in lowered), None)
-        if word is not None:
-            why = f"two values {values}: binary, positive class {word!r} (by its name)"
-            positive = word
-        else:
-            positive = min(values, key=lambda v: (p.counts[v], v))
-            why = (
-                f"two values {values}: binary, positive class {positive!r} (the rarer one, "
-                f"{p.counts[positive] / p.present:.0%})"
-            )
-        return LabelChoice("binary", positive=_typed(positive, p.kind), why=why)
-    if n < 2:
-        raise ScaffoldError(f"label column {p.name!r} has a single value {values[0]!r}; nothing to learn")
-    return LabelChoice("multiclass", classes=[_typed(v, p.kind) for v in values], why=f"{n} values: multiclass")
+    fs.write_text(
+        config_path,
+        config_text(
+            request.name, _relative(source), pattern, _relative(schema_path), request.label, label_choice, choices, n
+        ),
+    )
+    try:
+        check_environment(load_config(config_path, []))
+    except ConfigError as exc:  # a scaffold bug, but say what to fix
+        raise ScaffoldError(f"the written config does not validate; edit {config_path}:\n{exc}") from exc
+    return Scaffolded(config_path, schema_path, files, len(header), n, label_choice, choices)

@@ -53,7 +53,7 @@ def latest_span_files(config: PipelineConfig) -> list[str]:
 
 def _schema_dir(config: PipelineConfig) -> str:
     if config.schema_.path:
-        return os.path.dirname(config.schema_.path)
+        return fs.dirname(config.schema_.path)
     return os.path.join("schemas", config.pipeline.name)
 
 

@@ -283,3 +283,16 @@ def test_atomic_writer_appears_whole_or_not_at_all(tmp_path) -> None:
         pass
     assert target.read_text() == "a,b\n"  # the old content survives a failed write
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("path", "folder", "name"),
+    [
+        ("/data/2026-09/ads.csv", "/data/2026-09", "ads.csv"),
+        ("gs://bucket/2026-09/ads.csv", "gs://bucket/2026-09", "ads.csv"),
+        ("gs://bucket/2026-09/", "gs://bucket", "2026-09"),
+        ("gs://bucket", "gs://bucket", "bucket"),
+    ],
+)
+def test_dirname_and_basename(path: str, folder: str, name: str) -> None:
+    assert (fs.dirname(path), fs.basename(path)) == (folder, name)

@@ -96,7 +96,7 @@ def test_blank_lines_are_skipped(tmp_path: Path, data: bytes, kinds: list[str], 
 
 def test_preflight_and_scaffold_read_the_same_rows(tmp_path: Path) -> None:
     """One reader: a BOM, a quoted newline, NA tokens and blank lines read the same everywhere."""
-    from pipelines.data.scaffold_writer import read_sample
+    from pipelines.data.scaffold import read_sample
 
     path = write(tmp_path, b'\xef\xbb\xbfa,b,y\r\n1,"x,\r\ny",0\r\n\r\nNA,z,1\r\n\r\n')
     assert check_file(path, COLS, "the schema") == []

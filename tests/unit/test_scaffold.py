@@ -1,5 +1,5 @@
-"""Type, transform and task inference (pipelines.data.scaffold), the files it writes
-(pipelines.data.scaffold_writer) and the init CLI, on tricky columns."""
+"""Type, transform and task inference (pipelines.data.column_profiles), the files it writes
+(pipelines.data.scaffold) and the init CLI, on tricky columns."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from components.csv_cells import cell_kind, is_missing, read_rows
 from components.schema_file import find_feature, read_schema
 from pipelines.config import load_config
+from pipelines.data.column_profiles import ColumnProfile, choose_label, choose_transform
 from pipelines.data.environment import check_environment
-from pipelines.data.scaffold import ColumnProfile, choose_label, choose_transform
 from pipelines.errors import ConfigError, ScaffoldError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -217,7 +217,7 @@ def test_config_check_catches_string_labels_without_positive(tmp_path: Path, mon
 
 
 def test_scaffold_errors_keep_their_cause(tmp_path: Path) -> None:
-    from pipelines.data.scaffold_writer import read_sample
+    from pipelines.data.scaffold import read_sample
 
     path = tmp_path / "t.csv"
     path.write_bytes("a,b\n1,Zürich\n".encode("latin-1"))
