@@ -6,8 +6,9 @@ Pure: tested without TFX (``tests/unit/test_gate.py``, ``tests/unit/test_validat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["DRIFT_KINDS", "fix_for"]
+__all__ = ["DRIFT_KINDS", "feature_types", "fix_for"]
 
 DRIFT_KINDS = {"COMPARATOR_L_INFTY_HIGH", "COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH"}
 # Label anomalies that mean "a value outside the label's domain" (answered per task by fix_for).
@@ -18,6 +19,22 @@ _LABEL_DOMAIN_KINDS = {
     "FLOAT_TYPE_BIG_FLOAT",
     "FLOAT_TYPE_SMALL_FLOAT",
 }
+
+
+def feature_types(schema: Any) -> dict[str, str]:
+    """Feature name -> ``categorical`` or ``numeric``, from a tensorflow_metadata Schema proto.
+
+    Strings and integers marked ``is_categorical`` are categorical (a missing one becomes ''),
+    other numbers numeric (a missing one becomes the training mean).
+    """
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    types = {}
+    for f in schema.feature:
+        categorical = f.type == schema_pb2.BYTES or (f.HasField("int_domain") and f.int_domain.is_categorical)
+        if f.type in (schema_pb2.BYTES, schema_pb2.INT, schema_pb2.FLOAT):
+            types[f.name] = "categorical" if categorical else "numeric"
+    return types
 
 
 def _label_fix(
@@ -45,6 +62,15 @@ def _label_fix(
     return f"'{feature}' is the label and must stay in its domain (0 or 1): correct or remove those rows"
 
 
+def _imputed(feature_type: str | None) -> str:
+    """What the transform makes of a missing value of a column of ``feature_type`` (see components/transform.py)."""
+    if feature_type == "categorical":
+        return "the transform then reads a missing value as '', a value of its own"
+    if feature_type == "numeric":
+        return "the transform then imputes the training mean"
+    return "the transform then imputes the training mean for a number, '' (a value of its own) for a string"
+
+
 def fix_for(
     kind: str,
     feature: str,
@@ -54,11 +80,14 @@ def fix_for(
     task: str = "binary",
     classes: Sequence[str] | None = None,
     positive: str | None = None,
+    feature_type: str | None = None,
 ) -> str:
     """What to change: the schema field to relax, the config key, or the data to correct.
 
     ``task``, ``classes`` and ``positive`` describe the label (``label.task`` etc. of the config),
-    so a label value outside its domain is answered with that task's domain.
+    so a label value outside its domain is answered with that task's domain. ``feature_type``
+    (``categorical`` or ``numeric``, from the schema: :func:`feature_types`) words what the
+    transform does with a missing value; None when unknown.
 
     Example:
         >>> fix_for(
@@ -88,7 +117,7 @@ def fix_for(
     if "INVALID_FEATURE_SHAPE" in kinds:
         return (
             f"some rows have no value for '{feature}': fill them, or drop `shape` from {where} to make it "
-            f"optional (the transform then imputes the training mean)"
+            f"optional ({_imputed(feature_type)})"
         )
     if kinds & {"ENUM_TYPE_UNEXPECTED_STRING_VALUES"}:
         return (

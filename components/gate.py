@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 
 from components import filesystem as fs
 from components.drift import comparisons, drift_skew_rows, load_stats
-from components.fix_hints import DRIFT_KINDS, fix_for
+from components.fix_hints import DRIFT_KINDS, feature_types, fix_for
 
 __all__ = [
     "DRIFT_KINDS",
@@ -117,7 +117,8 @@ class DataBlocked(RuntimeError):  # noqa: N818 - pipelines.errors.DataBlockedErr
         self.verdict = verdict
         blocking = [a for a in verdict["anomalies"] if a["blocking"]]
         names = ", ".join(sorted({f"{a['feature']} ({a['kind']})" for a in blocking}))
-        super().__init__(f"data blocked by {len(blocking)} anomalies: {names}")
+        count = f"{len(blocking)} anomal{'y' if len(blocking) == 1 else 'ies'}"
+        super().__init__(f"data blocked by {count}: {names}")
 
 
 @dataclass
@@ -153,15 +154,29 @@ def findings_from_anomalies(
     classes: Sequence[str] | None = None,
     positive: str | None = None,
 ) -> list[Finding]:
-    """Findings from a tensorflow_metadata Anomalies proto (the label described as in :func:`fix_for`)."""
+    """Findings from a tensorflow_metadata Anomalies proto (the label described as in :func:`fix_for`).
+
+    Each feature's type, which the fix hints word what a missing value becomes by, is read from the
+    schema the anomalies were found against (``anomalies.baseline``, written by ExampleValidator).
+    """
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+    types = feature_types(anomalies.baseline)
     out = []
     for feature, info in sorted(anomalies.anomaly_info.items()):
         kind = ",".join(anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason) or "UNKNOWN_TYPE"
         severity = anomalies_pb2.AnomalyInfo.Severity.Name(info.severity)
         description = info.description or info.short_description
-        fix = fix_for(kind, feature, schema_path, label, task=task, classes=classes, positive=positive)
+        fix = fix_for(
+            kind,
+            feature,
+            schema_path,
+            label,
+            task=task,
+            classes=classes,
+            positive=positive,
+            feature_type=types.get(feature),
+        )
         out.append(Finding(split, feature, kind, severity, description, fix))
     if anomalies.HasField("dataset_anomaly_info"):
         info = anomalies.dataset_anomaly_info

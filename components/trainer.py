@@ -3,7 +3,9 @@ TF Transform's output, and exports a SavedModel with three signatures:
 
 - ``serving_default``: the raw CSV columns by name (every column but the label),
   each a ``[batch]`` tensor. A column the schema lets be missing takes NaN (numbers;
-  integer columns then take float64) or '' (strings) for "missing". Returns, by task:
+  integer columns then take float64) or '' (strings) for "missing"; a value a transform
+  cannot read (a timestamp that does not parse) fails the call with InvalidArgumentError,
+  naming the column. Returns, by task:
   binary ``{"probabilities": [batch]}`` (positive class); multiclass
   ``{"scores": [batch, n], "classes": [batch, n]}``; regression ``{"predictions": [batch]}``.
 - ``serving_examples``: serialized ``tf.Example`` strings (``examples``); same outputs.
@@ -61,6 +63,13 @@ def build_model(
         if mi.kind == "numeric":
             inp = tf.keras.Input(shape=(1,), name=mi.name, dtype=tf.float32)
             deep.append(inp)
+        elif mi.kind == "tokens":  # [B, length] ids, 0 = padding: the mean of the real tokens' embeddings
+            card, dim = mi.cardinality, mi.embedding_dim or model_cfg["embedding_dim"]
+            inp = tf.keras.Input(shape=(mi.length,), name=mi.name, dtype=tf.int64)
+            emb = tf.keras.layers.Embedding(card, dim, mask_zero=True, name=f"{mi.name}_embedding")(inp)
+            deep.append(tf.keras.layers.GlobalAveragePooling1D(name=f"{mi.name}_mean")(emb))
+            if model_cfg["type"] == "wide_and_deep":  # a bag of words
+                wide.append(tf.keras.layers.CategoryEncoding(num_tokens=card, output_mode="multi_hot")(inp))
         else:
             card = mi.cardinality or tft_output.num_buckets_for_transformed_feature(mi.name)
             dim = mi.embedding_dim or model_cfg["embedding_dim"]
@@ -135,6 +144,16 @@ def _raw_to_transform_input(raw_spec: dict[str, Any], features: dict[str, tf.Ten
     return out
 
 
+def _checked(spec: FeatureSpec, features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Serving inputs after each transform's ``serving_check`` (a timestamp that does not parse fails)."""
+    out = dict(features)
+    for name in features:
+        t = transforms.for_feature(name, spec.features[name])
+        if t.serving_check is not None:
+            out[name] = t.serving_check(name, spec.features[name], features[name])
+    return out
+
+
 def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, spec: FeatureSpec) -> dict[str, Any]:
     """The serving signatures, all running the same TF Transform graph as training."""
     model.tft_layer = tft_output.transform_features_layer()
@@ -181,6 +200,7 @@ def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, sp
     @tf.function(input_signature=[raw_signature], autograph=False)
     def serve_raw(features: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         batch = tf.shape(next(iter(features.values())), out_type=tf.int64)[0]
+        features = _checked(spec, features)
         return predict(model.tft_layer(with_dropped(_raw_to_transform_input(raw_spec, features), batch)))
 
     return {

@@ -4,7 +4,8 @@ Each feature goes through its transform's TF function from the registry
 (``components.transforms``); this module reads the raw columns and the label.
 Every output is a dense ``[batch, 1]`` tensor named after its feature (timestamp
 parts get ``<feature>_<part>``): float32 for numeric transforms, int64 ids in
-``[0, cardinality)`` for categorical ones.
+``[0, cardinality)`` for categorical ones; ``text`` gives ``[batch, max_tokens]`` int64
+token ids, 0 after the last token.
 
 Missing values (a feature the schema lets be absent arrives sparse): a numeric one
 becomes the mean of the present values (a TFT analyzer, so serving imputes exactly

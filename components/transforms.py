@@ -3,23 +3,26 @@
 An entry (:class:`Transform`) holds all there is to know about one transform:
 
 - ``name``: the YAML value, ``age: {transform: zscore}`` (or the shorthand ``age: zscore``);
-- ``config``: its pydantic model, the keys YAML may set next to ``transform``;
+- ``config``: its pydantic model (``components.transform_configs``), the keys YAML may set;
 - ``kind`` and ``outputs``: the model inputs it yields (numeric, categorical with a
-  cardinality and an embedding size, or none for ``drop``);
+  cardinality and an embedding size, tokens (a padded id sequence the model embeds and
+  averages, for ``text``), or none for ``drop``);
 - ``column`` and ``apply``: how TF Transform reads the raw column and the TF function
   that turns it into those inputs (TensorFlow is imported inside the function);
 - ``serving_dtype``: the dtype of the raw column in the ``serving_default`` signature.
+- ``serving_check``: what ``serving_default`` rejects before transforming (``timestamp``).
 
 ``pipelines.config`` builds the YAML union from it, ``components.spec`` the model
 inputs, ``components.transform`` the ``preprocessing_fn`` and ``components.trainer``
 the serving signature. Adding a transform type is a config class, a TF function and
-one :class:`Transform` in :data:`REGISTRY`, all in this module.
+one :class:`Transform` in :data:`REGISTRY`, in this module (the config classes in
+``components.transform_configs``).
 
 Cheap to import: pydantic only.
 
 Example:
     >>> get("hash").model_inputs("city", {"transform": "hash", "hash_buckets": 64})
-    [ModelInput(name='city', kind='categorical', cardinality=64, embedding_dim=None)]
+    [ModelInput(name='city', kind='categorical', cardinality=64, embedding_dim=None, length=None)]
     >>> get("bucketize").config(transform="bucketize").model_dump()
     {'transform': 'bucketize', 'num_buckets': 10, 'embedding_dim': None}
 """
@@ -30,7 +33,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from components.transform_configs import (
+    Bucketize,
+    Drop,
+    Hash,
+    Log,
+    MinMax,
+    Passthrough,
+    Text,
+    Timestamp,
+    TransformConfig,
+    Vocabulary,
+    ZScore,
+)
 
 __all__ = [
     "REGISTRY",
@@ -41,13 +56,14 @@ __all__ = [
     "TransformConfig",
     "UnknownTransformError",
     "as_string",
+    "check_timestamp",
     "for_feature",
     "get",
     "raw_serving_dtype",
+    "tokenize",
 ]
 
 TIMESTAMP_CARDINALITY = {"hour": 24, "day_of_week": 7, "month": 12}
-_EPOCH = "1970-01-01 00:00:00"
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,10 @@ class ModelInput:
     """One transformed tensor the model consumes."""
 
     name: str
-    kind: str  # "numeric" or "categorical"
-    cardinality: int | None = None  # categorical ids are in [0, cardinality); None = from TFT's schema
+    kind: str  # "numeric", "categorical" ([B, 1] ids) or "tokens" ([B, length] ids, 0 = padding)
+    cardinality: int | None = None  # ids are in [0, cardinality); None = from TFT's schema
     embedding_dim: int | None = None
+    length: int | None = None  # tokens: ids per row
 
 
 class UnknownTransformError(ValueError):
@@ -65,68 +82,6 @@ class UnknownTransformError(ValueError):
 
 
 # --- config models: one per `transform:` value ------------------------------------------------
-
-
-class TransformConfig(BaseModel):
-    """Base of every transform's config model: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ZScore(TransformConfig):
-    transform: Literal["zscore"]
-
-
-class MinMax(TransformConfig):
-    transform: Literal["minmax"]
-
-
-class Log(TransformConfig):
-    """log1p, then z-score: for heavy right tails."""
-
-    transform: Literal["log"]
-
-
-class Passthrough(TransformConfig):
-    transform: Literal["passthrough"]
-
-
-class Bucketize(TransformConfig):
-    transform: Literal["bucketize"]
-    num_buckets: int = Field(10, ge=2, description="Quantile buckets.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Vocabulary(TransformConfig):
-    transform: Literal["vocabulary"]
-    top_k: int | None = Field(None, ge=1, description="Keep the k most frequent values; default all.")
-    oov_buckets: int = Field(1, ge=1, description="Buckets for values not in the vocabulary.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Hash(TransformConfig):
-    transform: Literal["hash"]
-    hash_buckets: int = Field(ge=2, description="Number of hash buckets.")
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-TimestampPart = Literal["hour", "day_of_week", "month"]
-
-
-class Timestamp(TransformConfig):
-    """A 'YYYY-MM-DD HH:MM:SS' string split into categorical calendar parts."""
-
-    transform: Literal["timestamp"]
-    parts: list[TimestampPart] = Field(default_factory=lambda: ["hour", "day_of_week", "month"], min_length=1)
-    embedding_dim: int | None = Field(None, ge=1, description="Embedding size; default model.embedding_dim.")
-
-
-class Drop(TransformConfig):
-    """Read from the CSV and accepted at serving, but not used by the model."""
-
-    transform: Literal["drop"]
-
-
 # --- TF functions: (feature name, its config dict, the dense [B, 1] column) -> {output: tensor} ---
 # The column is float32 for `column="numeric"` (missing values are the mean already) and the raw
 # values for `column="string"` (missing values are '').
@@ -184,16 +139,52 @@ def _hash(name: str, f: Mapping[str, Any], x: Any) -> dict[str, Any]:
     return {name: tf.strings.to_hash_bucket_fast(as_string(x), f["hash_buckets"])}
 
 
-def _timestamp(name: str, f: Mapping[str, Any], x: Any) -> dict[str, Any]:
+# --- timestamp and text: strings read as more than one category ---------------------------------
+# timestamp: in training a value that does not parse reads as the epoch (ExampleValidator and the
+# schema judge the data); serving_default runs check_timestamp first, so "yesterday" is a 400 naming
+# the column, never a prediction. text: tokenize (one graph for training and serving), then a
+# vocabulary of the top_k words (+ oov_buckets); ids shifted by one so 0 pads to max_tokens.
+
+TIMESTAMP_FORMAT = "YYYY-MM-DD HH:MM:SS"
+_EPOCH = "1970-01-01 00:00:00"
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_DATETIME = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*"
+EMPTY_TEXT = "__empty__"  # the one token of a blank or missing text, so its average is a learned vector
+
+
+def _parses(s: Any) -> Any:
+    """Whether each string is a date or a date-time ('' is not)."""
+    import tensorflow as tf
+
+    return tf.logical_or(tf.strings.regex_full_match(s, _DATE), tf.strings.regex_full_match(s, _DATETIME))
+
+
+def check_timestamp(name: str, f: Mapping[str, Any], x: Any) -> Any:
+    """``x`` (a serving input, any shape) unchanged, after asserting every value is '' (missing) or parses.
+
+    Raises (when the graph runs):
+        tf.errors.InvalidArgumentError: ``timestamp column ts: expected YYYY-MM-DD HH:MM:SS ..., got [yesterday]``.
+    """
+    import tensorflow as tf
+
+    s = tf.reshape(as_string(x), [-1])
+    ok = tf.logical_or(tf.equal(s, ""), _parses(s))
+    bad = tf.boolean_mask(s, tf.logical_not(ok))[:3]
+    # No quotes: the Assert op prints its data C-escaped, so a 400's JSON would show \\'.
+    message = f"timestamp column {name}: expected {TIMESTAMP_FORMAT} (or YYYY-MM-DD, or empty for missing), got"
+    with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(ok), [message, bad], summarize=3)]):
+        return tf.identity(x)
+
+
+def timestamp_parts(name: str, f: Mapping[str, Any], x: Any) -> dict[str, Any]:
     """'YYYY-MM-DD HH:MM:SS' (or 'YYYY-MM-DD') strings -> hour [0,24), day_of_week [0,7) (Monday=0),
-    month [0,12), as ``<name>_<part>``. A value that is neither reads as the epoch."""
+    month [0,12), as ``<name>_<part>``. A value that is neither (or '', missing) reads as the epoch."""
     import tensorflow as tf
 
     parts = f["parts"]
     s = as_string(x)
-    s = tf.where(tf.strings.regex_full_match(s, r"\d{4}-\d{2}-\d{2}"), s + " 00:00:00", s)
-    valid = tf.strings.regex_full_match(s, r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?.*")
-    s = tf.where(valid, s, _EPOCH)
+    s = tf.where(tf.strings.regex_full_match(s, _DATE), s + " 00:00:00", s)
+    s = tf.where(tf.strings.regex_full_match(s, _DATETIME), s, _EPOCH)
 
     def num(pos: int, length: int) -> Any:
         return tf.strings.to_number(tf.strings.substr(s, pos, length), out_type=tf.int64)
@@ -217,6 +208,35 @@ def _timestamp(name: str, f: Mapping[str, Any], x: Any) -> dict[str, Any]:
     return out
 
 
+def tokenize(x: Any, max_tokens: int) -> Any:
+    """Strings (any shape, one text each) -> a ``[batch, None]`` RaggedTensor of at most ``max_tokens``
+    lower-case tokens; a text with none gets the single token :data:`EMPTY_TEXT`.
+
+    Example:
+        >>> tokenize(tf.constant([["Called twice, said: TOO expensive!"], [""]]), 3).to_list()
+        [[b'called', b'twice', b'said'], [b'__empty__']]
+    """
+    import tensorflow as tf
+
+    s = tf.strings.lower(tf.reshape(as_string(x), [-1]), encoding="utf-8")
+    s = tf.strings.regex_replace(s, r"[^\pL\pN\s]+", " ")  # punctuation and symbols split words, like spaces
+    s = tf.where(tf.equal(tf.strings.strip(s), ""), EMPTY_TEXT, s)
+    return tf.strings.split(s)[:, :max_tokens]
+
+
+def text_ids(name: str, f: Mapping[str, Any], x: Any) -> dict[str, Any]:
+    """[B, 1] strings -> ``{name: [B, max_tokens] int64}``: token ids + 1, 0 after the last token."""
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    tokens = tokenize(x, f["max_tokens"]).to_sparse()
+    ids = tft.compute_and_apply_vocabulary(
+        tokens, top_k=f["top_k"], num_oov_buckets=f["oov_buckets"], vocab_filename=name
+    )
+    shifted = tf.SparseTensor(ids.indices, ids.values + 1, ids.dense_shape)
+    return {name: tft.sparse_tensor_to_dense_with_shape(shifted, [None, f["max_tokens"]], default_value=0)}
+
+
 # --- outputs: (feature name, its config dict) -> [(model input name, cardinality or None)] ------
 
 
@@ -234,6 +254,10 @@ _single = _one()
 
 def _timestamp_outputs(name: str, f: Mapping[str, Any]) -> list[tuple[str, int | None]]:
     return [(f"{name}_{part}", TIMESTAMP_CARDINALITY[part]) for part in f["parts"]]
+
+
+def _text_outputs(name: str, f: Mapping[str, Any]) -> list[tuple[str, int | None]]:
+    return [(name, f["top_k"] + f["oov_buckets"] + 1)]  # + 1: id 0 pads
 
 
 def _no_outputs(name: str, f: Mapping[str, Any]) -> list[tuple[str, int | None]]:
@@ -259,27 +283,33 @@ class Transform:
     Attributes:
         name: The YAML value.
         config: Its pydantic model; ``model_dump()`` of it is what ``custom_config`` carries.
-        kind: ``numeric`` (float32 inputs), ``categorical`` (int64 ids, embedded) or ``drop``.
+        kind: ``numeric`` (float32 inputs), ``categorical`` (int64 ids, embedded), ``tokens``
+            (``[B, max_tokens]`` int64 ids, 0 = padding, embedded and averaged) or ``drop``.
         column: How the raw column reaches ``apply``: ``numeric`` (float32; a missing value is
             the mean of the present ones, plus a 0/1 ``<feature>__missing`` model input) or
             ``string`` (as read; a missing value is ''). None for ``drop``.
-        apply: The TF function, ``(name, config dict, column) -> {output name: [B, 1] tensor}``.
+        apply: The TF function, ``(name, config dict, column) -> {output name: [B, 1] tensor}``
+            (``[B, max_tokens]`` for ``tokens``).
         outputs: ``(name, config dict) -> [(output name, cardinality)]``, the same names ``apply``
             returns; a cardinality of None means "TFT's vocabulary size".
         serving_dtype: The raw column's ``tf.io`` feature spec -> its ``serving_default`` dtype.
+        serving_check: ``(name, config dict, serving input) -> the same tensor``, failing the
+            request (``InvalidArgumentError`` naming the column) on a value ``apply`` cannot read;
+            run by ``serving_default`` only, training data being the validator's to judge.
 
     Example:
         >>> get("timestamp").model_inputs("ts", {"transform": "timestamp", "parts": ["hour"]})
-        [ModelInput(name='ts_hour', kind='categorical', cardinality=24, embedding_dim=None)]
+        [ModelInput(name='ts_hour', kind='categorical', cardinality=24, embedding_dim=None, length=None)]
     """
 
     name: str
     config: type[TransformConfig]
-    kind: Literal["numeric", "categorical", "drop"]
+    kind: Literal["numeric", "categorical", "tokens", "drop"]
     column: Literal["numeric", "string"] | None
     apply: Callable[[str, Mapping[str, Any], Any], dict[str, Any]] | None
     outputs: Callable[[str, Mapping[str, Any]], list[tuple[str, int | None]]] = _single
     serving_dtype: Callable[[Any], Any] = raw_serving_dtype
+    serving_check: Callable[[str, Mapping[str, Any], Any], Any] | None = None
 
     @property
     def served(self) -> bool:
@@ -291,6 +321,8 @@ class Transform:
         if self.kind == "numeric":
             return [ModelInput(out, "numeric") for out, _ in self.outputs(name, f)]
         dim = f.get("embedding_dim")
+        if self.kind == "tokens":
+            return [ModelInput(out, "tokens", card, dim, f["max_tokens"]) for out, card in self.outputs(name, f)]
         return [ModelInput(out, "categorical", card, dim) for out, card in self.outputs(name, f)]
 
 
@@ -304,7 +336,16 @@ REGISTRY: dict[str, Transform] = {
         Transform("bucketize", Bucketize, "categorical", "numeric", _bucketize, _one("num_buckets")),
         Transform("vocabulary", Vocabulary, "categorical", "string", _vocabulary),
         Transform("hash", Hash, "categorical", "string", _hash, _one("hash_buckets")),
-        Transform("timestamp", Timestamp, "categorical", "string", _timestamp, _timestamp_outputs),
+        Transform(
+            "timestamp",
+            Timestamp,
+            "categorical",
+            "string",
+            timestamp_parts,
+            _timestamp_outputs,
+            serving_check=check_timestamp,
+        ),
+        Transform("text", Text, "tokens", "string", text_ids, _text_outputs),
         Transform("drop", Drop, "drop", None, None, _no_outputs),
     )
 }

@@ -30,6 +30,11 @@ __all__ = [
 ]
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 problem``, ``2 problems``: ``n`` and ``noun``, plural when ``n`` is not 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class PipelineError(Exception):
     """Root of every error the CLI turns into a message and an exit code."""
 
@@ -60,7 +65,7 @@ class ConfigError(PipelineError, ValueError):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return super().__str__()
-        lines = [f"invalid pipeline config ({len(self.problems)} problems):"]
+        lines = [f"invalid pipeline config ({_count(len(self.problems), 'problem')}):"]
         lines += [f"  - {p}" for p in self.problems]
         if self.hint:
             lines.append(f"  hint: {self.hint}")
@@ -85,7 +90,7 @@ class PreflightError(DataValidationError):
 
     def __init__(self, problems: list, *, hint: str | None = None) -> None:
         self.problems = list(problems)
-        lines = [f"the input data cannot be read as this pipeline's CSV ({len(self.problems)} problems):"]
+        lines = [f"the input data cannot be read as this pipeline's CSV ({_count(len(self.problems), 'problem')}):"]
         for p in self.problems:
             lines.append(f"  - {p.file}: {p.description}\n    fix: {p.fix}")
         super().__init__("\n".join(lines), hint=hint)

@@ -4,7 +4,7 @@ Every command that runs a pipeline calls it; the command only parses arguments, 
 summary table and maps errors to exit codes. The steps, in order:
 
     check_environment   the data, schema and modules the config names exist     ConfigError (exit 2)
-    fast path           nothing changed since the last success: report it, no TFX
+    fast path           nothing changed since the last success: say so, no TFX, nothing pushed
     preflight           every input file reads as this pipeline's CSV            PreflightError (exit 3)
     stage schema, build the same tfx.dsl.Pipeline for every engine
     run                 the engine (runners/): progress lines, a RunOutcome
@@ -37,7 +37,7 @@ from pipelines.data.preflight import preflight
 from pipelines.errors import ConfigError, PreflightError
 from pipelines.results.records import cached_summary, record_success
 from pipelines.results.summary import RunSummary, collect, preflight_summary
-from pipelines.runners.base import Progress
+from pipelines.runners.base import Progress, step
 from pipelines.runners.logs import quiet_libraries
 
 __all__ = ["ENGINES", "RunOptions", "run_pipeline"]
@@ -74,9 +74,10 @@ def run_pipeline(config: PipelineConfig, options: RunOptions = RunOptions(), out
         ConfigError: a file or module the config names is missing or unreadable.
         PreflightError: an input file cannot be read as this CSV (the summary JSON is written first).
     """
+    started = time.monotonic()
     check_environment(config)
     if options.fast_path:
-        cached = _unchanged(config, options, out)
+        cached = _unchanged(config, options, out, started)
         if cached is not None:
             return cached
     try:
@@ -132,13 +133,18 @@ def _runner(config: PipelineConfig, options: RunOptions) -> Any:
     raise ConfigError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
 
 
-def _unchanged(config: PipelineConfig, options: RunOptions, out: TextIO | None) -> RunSummary | None:
-    """The last success's summary, every component cached, when nothing changed since; else None."""
+def _unchanged(config: PipelineConfig, options: RunOptions, out: TextIO | None, started: float) -> RunSummary | None:
+    """This invocation's summary when nothing changed since the last success, else None.
+
+    Every component ``cached``, nothing pushed, ``seconds`` this invocation's own (from ``started``);
+    the recorded run's id, seconds and push under ``unchanged_since`` (``records.unchanged_summary``).
+    """
     cached = cached_summary(config, options.until)
     if cached is None:
         return None
     summary = RunSummary(**cached)
     _replay(summary.components, out)
+    summary.seconds = round(time.monotonic() - started, 1)
     if options.summary_path:
         write_summary(options.summary_path, summary)
     return summary
@@ -148,7 +154,7 @@ def _replay(components: Sequence[Mapping[str, Any]], out: TextIO | None) -> None
     """One end line per recorded component, as the engine's progress prints them."""
     width = max((len(c["name"]) for c in components), default=0)
     for i, c in enumerate(components, start=1):
-        _print(out, f"[{i}/{len(components)}] {c['name']:<{width}}  {c['status']:<7} {float(c['seconds']):6.1f} s")
+        _print(out, f"{step(i, len(components))} {c['name']:<{width}}  {c['status']:<7} {float(c['seconds']):6.1f} s")
 
 
 def write_summary(path: str, summary: RunSummary) -> None:

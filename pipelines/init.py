@@ -13,8 +13,9 @@ Then ``python -m pipelines.run --config configs/NAME.yaml`` runs it with no edit
 
 Choices: numbers are z-scored (log first for a heavy right tail); integers with at most
 20 values and strings with at most 1,000 are vocabularies; more distinct strings are
-hashed; identifiers, constant and empty columns are dropped; date-times give hour, day
-of week and month. The label: two values -> binary (Yes/No too), a few -> multiclass,
+hashed; free text (at least half the values distinct, a median of 3 or more words) is read
+word by word (``text``); identifiers, constant and empty columns are dropped; date-times give
+hour, day of week and month. The label: two values -> binary (Yes/No too), a few -> multiclass,
 fractional numbers -> regression; ``--task`` overrides.
 
 Exit codes: 0 written; 2 the CSV or the flags cannot be scaffolded as asked (``ScaffoldError``).

@@ -11,10 +11,12 @@ it. Reads no training data (the logic is in ``pipelines.serving.launch``).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
+from pipelines.runners.logs import quiet_tensorflow_startup
 from pipelines.serving.launch import ServeOptions, serve
 
 __all__ = ["main"]
@@ -35,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = load_config(args.config, args.overrides)
+    builtin = args.builtin or shutil.which("tensorflow_model_server") is None
+    if builtin:  # not for TF Serving: it would inherit TF_CPP_MIN_LOG_LEVEL and hide its own errors
+        quiet_tensorflow_startup()
     return serve(
         ServeOptions(
             serving_dir=config.push.serving_dir,
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host or config.serving.host,
             port=config.serving.port if args.port is None else args.port,
             poll_seconds=config.serving.poll_seconds,
-            builtin=args.builtin,
+            builtin=builtin,
             access_log=args.access_log,
             host_flag=args.host,
             config_file=args.config,

@@ -5,17 +5,62 @@ Which TFMA metric each of our metric keys becomes is the table in ``components.m
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from components import filesystem as fs
 from components import metric_names
 from pipelines.config import PipelineConfig
 
-# Plot data for the evaluation report, by task.
+# Plot data for the evaluation report, by task: binary ROC, precision-recall and calibration;
+# multiclass a confusion matrix; regression predicted against actual and residuals, both from
+# TFMA's CalibrationPlot over the label's range (:func:`regression_plot`).
 _PLOTS = {
     "binary": ["ConfusionMatrixPlot", "CalibrationPlot"],
     "multiclass": ["MultiClassConfusionMatrixPlot"],
     "regression": [],
 }
+# Prediction buckets of the regression plots inside the label's range (plus one below, one above).
+REGRESSION_PLOT_BUCKETS = 20
+
+
+def label_range(config: PipelineConfig) -> tuple[float, float] | None:
+    """``evaluation.plot_range``, else (min, max) of the label's ``float_domain``/``int_domain`` in the
+    curated schema; None without either.
+
+    TFMA's own rule for a calibration plot's bounds (it reads the label's domain from a
+    schema), applied here because the EvalConfig is built before any data is seen.
+
+    Example:
+        >>> label_range(load_config("configs/house_prices.yaml"))  # label: price, float_domain {min: 0 max: 2e6}
+        (0.0, 2000000.0)
+    """
+    if config.evaluation.plot_range is not None:
+        low, high = config.evaluation.plot_range
+        return float(low), float(high)
+    if not config.schema_.path or not fs.exists(config.schema_.path):
+        return None
+    from components.schema_file import find_feature, read_schema
+
+    feature = find_feature(read_schema(config.schema_.path), config.label.column)
+    which = feature.WhichOneof("domain_info") if feature is not None else None
+    domain = getattr(feature, which) if which in ("float_domain", "int_domain") else None
+    if domain is not None and domain.HasField("min") and domain.HasField("max") and domain.max > domain.min:
+        return float(domain.min), float(domain.max)
+    return None
+
+
+def regression_plot(config: PipelineConfig) -> Any:
+    """TFMA's ``CalibrationPlot`` over the label's range: mean label per prediction bucket, for the
+    report's predicted-against-actual and residual charts; None when the label has no range."""
+    import tensorflow_model_analysis as tfma
+
+    bounds = label_range(config)
+    if bounds is None:
+        return None
+    left, right = bounds
+    kwargs = {"left": left, "right": right, "num_buckets": REGRESSION_PLOT_BUCKETS}
+    return tfma.MetricConfig(class_name="CalibrationPlot", config=json.dumps(kwargs))
 
 
 def tfma_metric(task: str, name: str) -> tuple[str, str]:
@@ -73,6 +118,8 @@ def eval_config(config: PipelineConfig) -> Any:
         )
         (per_class if entry.per_class else overall).append(metric)
     overall += [tfma.MetricConfig(class_name=plot) for plot in _PLOTS[task]]
+    if task == "regression" and (plot := regression_plot(config)) is not None:
+        overall.append(plot)
     specs = [tfma.MetricsSpec(metrics=overall)]
     if per_class:
         n = len(config.label.class_names)

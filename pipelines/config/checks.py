@@ -82,7 +82,14 @@ def check_slices_are_features(cfg: PipelineConfig) -> list[KeyProblem]:
     return problems
 
 
+def check_plot_range_is_regression(cfg: PipelineConfig) -> list[KeyProblem]:
+    if cfg.evaluation.plot_range is not None and cfg.label.task != "regression":
+        return [("evaluation.plot_range", f"is for label.task regression, not {cfg.label.task}; remove it")]
+    return []
+
+
 CHECKS = (
+    check_plot_range_is_regression,
     check_label_not_feature,
     check_some_feature_used,
     check_validation_features,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from components import metric_names
 from pipelines.config.base import Strict as _Strict
@@ -81,3 +81,15 @@ class EvaluationSection(_Strict):
         description="Blessing bars per metric; all must pass to push. Default by task (`default_thresholds`); "
         "{} blesses every model.",
     )
+    plot_range: tuple[float, float] | None = Field(
+        None,
+        description="regression only: [low, high] of the label, the span of the report's predicted-against-actual "
+        "and residual plots; default: the label's float_domain/int_domain min and max in the curated schema.",
+    )
+
+    @field_validator("plot_range")
+    @classmethod
+    def _range_ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] < v[1]:
+            raise ValueError("must be [low, high] with low < high")
+        return v

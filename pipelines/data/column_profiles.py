@@ -24,6 +24,11 @@ LOW_CARDINALITY_INT = 20  # an integer column with at most this many values is c
 VOCABULARY_MAX = 1_000  # a string column with more distinct values is hashed
 MULTICLASS_MAX = 50  # more label values than this is not a classification label
 HEAVY_TAIL_SKEW = 2.0  # skewness above which a non-negative numeric column is log-transformed
+# Free text: a string column whose values are mostly distinct and several words long is read word by word.
+TEXT_DISTINCT_RATIO = 0.5  # at least this share of its present values are distinct
+TEXT_MEDIAN_WORDS = 3  # and its median value has at least this many words
+TEXT_TOP_K_MAX = 10_000  # the text transform's vocabulary: at most this many words
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as the text transform splits them
 ID_UNIQUE_RATIO = 0.95
 _ID_NAME = re.compile(r"(^|[_\-\s])(id|uuid|guid|key|index)$|^(id|uuid|guid|rownum|row_?id)$", re.IGNORECASE)
 _ID_NAME_CAMEL = re.compile(r"[a-z](Id|ID|Uuid|UUID)$")
@@ -68,6 +73,8 @@ class ColumnProfile:
     datetimes: int = 0
     dates: int = 0
     leading_zero: bool = False
+    word_counts: list[int] = field(default_factory=list)  # words per present string value
+    words: set[str] = field(default_factory=set)  # distinct lower-case words, up to MAX_TRACKED
 
     def add(self, cell: str) -> None:
         self.rows += 1
@@ -89,6 +96,11 @@ class ColumnProfile:
             self.datetimes += 1
         elif _DATE.fullmatch(cell):
             self.dates += 1
+        else:
+            words = _WORD.findall(cell.lower())
+            self.word_counts.append(len(words))
+            if len(self.words) < MAX_TRACKED:
+                self.words.update(words)
 
     @property
     def present(self) -> int:
@@ -117,6 +129,7 @@ class LabelChoice:
     positive: Any = None
     classes: list[Any] | None = None
     why: str = ""
+    plot_range: tuple[float, float] | None = None  # regression: the sample's label range, widened by 10%
 
 
 def profile(header: Sequence[str], rows: Iterable[Sequence[str]], limit: int) -> tuple[dict[str, ColumnProfile], int]:
@@ -168,6 +181,9 @@ def choose_transform(p: ColumnProfile) -> Choice:
     if p.distinct == 1:
         only = next(iter(p.counts))
         return Choice({"transform": "drop"}, f"constant: every value is {only!r}")
+    text = _free_text(p)
+    if text is not None:
+        return text
     if _is_identifier(p):
         return Choice({"transform": "drop"}, f"an identifier: {p.distinct / p.present:.0%} of its values are distinct")
     if p.kind == "string" and (p.datetimes or p.dates) >= 0.95 * p.present:
@@ -202,6 +218,29 @@ def choose_transform(p: ColumnProfile) -> Choice:
         else ""
     )
     return _categorical(p, "text" + note)
+
+
+def _free_text(p: ColumnProfile) -> Choice | None:
+    """``text`` for a string column of mostly distinct values with several words each, else None.
+
+    Checked before the identifier rule: an identifier is distinct too, but one word.
+    """
+    if p.kind != "string" or not p.word_counts or len(p.word_counts) < 0.95 * p.present:
+        return None
+    ratio = p.distinct / p.present
+    median = sorted(p.word_counts)[len(p.word_counts) // 2]
+    if ratio < TEXT_DISTINCT_RATIO or median < TEXT_MEDIAN_WORDS:
+        return None
+    longest = sorted(p.word_counts)[int(0.95 * (len(p.word_counts) - 1))]
+    max_tokens = max(8, min(64, longest))
+    top_k = min(TEXT_TOP_K_MAX, len(p.words))
+    many = "over " if len(p.words) >= MAX_TRACKED else ""
+    return Choice(
+        {"transform": "text", "top_k": top_k, "max_tokens": max_tokens},
+        f"free text: {ratio:.0%} distinct values, median {median} words ({many}{len(p.words)} distinct words): "
+        f"text, each word embedded and averaged, the first {max_tokens} words read"
+        + (f"; {p.missing / p.rows:.0%} missing: read as an empty text" if p.missing else ""),
+    )
 
 
 def _categorical(p: ColumnProfile, what: str) -> Choice:
@@ -252,8 +291,12 @@ def choose_label(p: ColumnProfile, task: str | None = None) -> LabelChoice:
                 f"label column {p.name!r} holds text, e.g. {values[0]!r}; regression needs numbers "
                 f"(pass --task binary or --task multiclass)"
             )
+        lo, hi = min(p.numbers), max(p.numbers)
+        margin = (hi - lo) * 0.1 or 1.0
         return LabelChoice(
-            "regression", why=f"{p.kind} values {_num(min(p.numbers))}..{_num(max(p.numbers))}: regression"
+            "regression",
+            why=f"{p.kind} values {_num(lo)}..{_num(hi)}: regression",
+            plot_range=(float(_num(lo - margin)), float(_num(hi + margin))),
         )
     if p.overflow or n > MULTICLASS_MAX:
         raise ScaffoldError(f"label column {p.name!r} has {n} values; too many for {task} (at most {MULTICLASS_MAX})")

@@ -294,6 +294,11 @@ def config_text(
             change = ", ".join(f"{k}: {v}" for k, v in t.change.model_dump(exclude_none=True).items())
             line = f"{line}, change: {{{change}}}" if line else f"change: {{{change}}}"
         out.append(f"    {metric}: {{{line}}}")
+    if label_choice.plot_range is not None:
+        lo, hi = (f"{v:g}" for v in label_choice.plot_range)
+        out.append(
+            f"  plot_range: [{lo}, {hi}]{'':<8}# predicted-vs-actual plots: the sample's label range, widened 10%"
+        )
     out += [
         "",
         "push:",

@@ -18,7 +18,7 @@ from typing import Any
 
 from components import filesystem as fs
 
-__all__ = ["Artifact", "Execution", "RunMetadata", "artifact_property", "open_store", "read_run"]
+__all__ = ["Artifact", "Execution", "RunMetadata", "artifact_property", "latest_run_id", "open_store", "read_run"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,23 @@ def read_run(metadata_path: str, pipeline_name: str, run_id: str) -> RunMetadata
     types = {t.id: t.name for t in store.get_artifact_types()}
     record.artifacts = [Artifact(types.get(a.type_id, "?"), producer.get(a.id), a) for a in artifacts]
     return record
+
+
+def latest_run_id(metadata_path: str, pipeline_name: str) -> str | None:
+    """The id of ``pipeline_name``'s newest run in the store, or None when it has none.
+
+    A store may hold several pipelines' runs; TFX makes each ``pipeline_run`` context a child of
+    its ``pipeline`` context (named after the pipeline), so only those children are considered.
+    """
+    if not fs.exists(metadata_path):
+        return None
+    store = open_store(metadata_path)
+    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline is None:
+        return None
+    run_type = {t.name: t.id for t in store.get_context_types()}.get("pipeline_run")
+    runs = [c for c in store.get_children_contexts_by_context(pipeline.id) if c.type_id == run_type]
+    return max(runs, key=lambda c: (c.create_time_since_epoch, c.id)).name if runs else None
 
 
 def artifact_property(artifact: Any, key: str) -> Any:

@@ -15,6 +15,11 @@ fingerprint of everything TFX's cache keys depend on, plus the state of ML Metad
 If all of these are unchanged, TFX would reuse every component, so the recorded
 summary is reported with every component ``cached`` and TFX is not imported.
 ``--no-fast-path`` always goes through TFX.
+
+The answer describes this invocation, which made no run and pushed nothing: ``run_id`` and
+``pushed`` are None, ``seconds`` is the caller's own time, and the recorded run's id, seconds
+and push move under ``unchanged_since`` (``{"run_id", "seconds", "pushed"}``). The recorded
+results (anomalies, metrics, blessing, reports) stay: they are still what the pipeline produces.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from components import filesystem as fs
 from pipelines.config import PipelineConfig
 from pipelines.data.sources import resolve
 
-__all__ = ["STATE_FILE", "cached_summary", "fingerprint", "record_success"]
+__all__ = ["STATE_FILE", "cached_summary", "fingerprint", "record_success", "unchanged_summary"]
 
 STATE_FILE = "last_success.json"
 _REPO = Path(__file__).resolve().parents[2]
@@ -88,13 +93,37 @@ def cached_summary(config: PipelineConfig, until: str | None) -> dict[str, Any] 
         return None
     if state.get("metadata") != _metadata_state(config) or state.get("fingerprint") != fingerprint(config, until):
         return None
-    summary = dict(state["summary"])
-    pushed = summary.get("pushed")
+    recorded = state["summary"]
+    pushed = recorded.get("pushed")
     if pushed and not fs.isdir(pushed["path"]):
         return None  # the pushed version was removed: let TFX report the run as it is
+    return unchanged_summary(recorded)
+
+
+def unchanged_summary(recorded: dict[str, Any]) -> dict[str, Any]:
+    """The summary of an invocation that found nothing changed since the ``recorded`` run.
+
+    Example:
+        >>> s = unchanged_summary(
+        ...     {
+        ...         "run_id": "r1",
+        ...         "seconds": 75.0,
+        ...         "pushed": {"version": 3, "path": "/m/3"},
+        ...         "components": [{"name": "Trainer", "status": "ran", "seconds": 60.0}],
+        ...     }
+        ... )
+        >>> s["run_id"], s["pushed"], s["unchanged_since"]["pushed"]["version"], s["components"][0]["status"]
+        (None, None, 3, 'cached')
+    """
+    summary = dict(recorded)
+    summary["unchanged_since"] = {
+        "run_id": recorded.get("run_id"),
+        "seconds": recorded.get("seconds"),
+        "pushed": recorded.get("pushed"),
+    }
     summary["components"] = [
         {**c, "status": "cached" if c["status"] in ("ran", "cached") else c["status"], "seconds": 0.0}
-        for c in summary["components"]
+        for c in recorded["components"]
     ]
-    summary["engine"] = "fast-path"
+    summary.update(run_id=None, pushed=None, seconds=0.0, log_path=None, engine="fast-path")
     return summary

@@ -20,7 +20,7 @@ from components.gate import policy_from_parameters, read_anomalies, read_verdict
 from pipelines.build import component_names, component_nodes, gate_parameters
 from pipelines.config import PipelineConfig
 from pipelines.errors import DataBlockedError, PipelineRunError
-from pipelines.results.mlmd import Execution, artifact_property, open_store, read_run
+from pipelines.results.mlmd import Execution, artifact_property, latest_run_id, read_run
 from pipelines.runners.base import RunOutcome
 
 __all__ = [
@@ -66,6 +66,9 @@ class RunSummary:
     log_path: str | None = None
     reports: dict[str, str] = field(default_factory=dict)
     engine: str = "tfx"  # "fast-path": nothing changed since the recorded run, TFX was not started
+    # Fast path only: the recorded run this invocation answered from, {run_id, seconds, pushed}.
+    # The invocation itself made no run (run_id None), pushed nothing (pushed None); seconds are its own.
+    unchanged_since: dict[str, Any] | None = None
     artifacts: dict[str, str] = field(default_factory=dict)  # statistics, baseline_statistics, evaluation URIs
 
     def to_json(self) -> str:
@@ -98,8 +101,9 @@ class RunSummary:
 def run_artifacts(config: PipelineConfig, run_id: str | None = None) -> tuple[str | None, dict[str, list[Any]]]:
     """(run id, MLMD artifacts by type name) of a pipeline run, for exploring runs (the notebook).
 
-    ``run_id`` names the run (a summary's ``run_id``); None picks the newest run, which is only
-    right when nothing else runs the pipeline: the CLI always names the run it made.
+    ``run_id`` names the run (a summary's ``run_id``); None picks this pipeline's newest run (other
+    pipelines sharing the store are ignored), which is only right when nothing else runs the
+    pipeline: the CLI always names the run it made.
 
     Example:
         >>> run_id, arts = run_artifacts(load_config("configs/ad_click.yaml"), "2026-01-31T10:00:00.123456")
@@ -108,10 +112,9 @@ def run_artifacts(config: PipelineConfig, run_id: str | None = None) -> tuple[st
     if not fs.exists(config.metadata_path):
         return None, {}
     if run_id is None:
-        runs = open_store(config.metadata_path).get_contexts_by_type("pipeline_run")
-        if not runs:
+        run_id = latest_run_id(config.metadata_path, config.pipeline.name)
+        if run_id is None:
             return None, {}
-        run_id = max(runs, key=lambda c: (c.create_time_since_epoch, c.id)).name
     run = read_run(config.metadata_path, config.pipeline.name, run_id)
     if not run.found:
         return None, {}
@@ -295,7 +298,10 @@ def format_table(summary: RunSummary) -> str:
     lines.append(f"blessed: {'yes' if summary.blessed else 'no'}")
     for failure in summary.failed_thresholds:
         lines.append(f"  failed threshold: {failure}")
-    lines.append(f"pushed: {summary.pushed['path'] if summary.pushed else 'nothing'}")
+    if summary.unchanged_since is not None:
+        lines.append(unchanged_line(summary.unchanged_since))
+    else:
+        lines.append(f"pushed: {summary.pushed['path'] if summary.pushed else 'nothing'}")
     if summary.push_reason:
         lines.append(f"  not pushed: {summary.push_reason}")
     if summary.error:
@@ -305,8 +311,16 @@ def format_table(summary: RunSummary) -> str:
     if summary.log_path:
         lines.append(f"log: {summary.log_path}")
     if summary.engine == "fast-path":
-        lines.append(
-            f"nothing changed since run {summary.run_id}: every component would be cached, "
-            "TFX was not started (--no-fast-path runs it anyway)"
-        )
+        lines.append("every component would be cached: TFX was not started (--no-fast-path runs it anyway)")
     return "\n".join(lines)
+
+
+def unchanged_line(since: Mapping[str, Any]) -> str:
+    """What a fast-path answer says instead of ``pushed: ...``: the recorded run, what it serves, no push.
+
+    Example:
+        >>> unchanged_line({"run_id": "r1", "seconds": 75.0, "pushed": {"version": 3, "path": "/m/3"}})
+        'nothing changed since run r1; serving version 3; nothing pushed'
+    """
+    serving = f"; serving version {since['pushed']['version']}" if since.get("pushed") else ""
+    return f"nothing changed since run {since.get('run_id')}{serving}; nothing pushed"

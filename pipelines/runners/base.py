@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-__all__ = ["Progress", "RunOutcome", "Runner"]
+__all__ = ["Progress", "RunOutcome", "Runner", "step"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,16 @@ class Runner(abc.ABC):
     @abc.abstractmethod
     def run(self, pipeline: Any, progress: Progress | None = None) -> RunOutcome:
         """Run ``pipeline`` to its end or its first failure; report node events to ``progress``."""
+
+
+def step(index: int, total: int) -> str:
+    """``[index/total]`` padded to the width of ``[total/total]``, so the names after it start in one column.
+
+    Example:
+        >>> [step(1, 10), step(10, 10)]
+        ['[1/10] ', '[10/10]']
+    """
+    return f"[{index}/{total}]".ljust(2 * len(str(total)) + 3)
 
 
 @dataclass
@@ -101,7 +111,7 @@ class Progress:
 
     def _print(self, line: _Line, text: str) -> None:
         out = self._out or sys.stdout
-        print(f"[{line.index}/{len(self._lines)}] {line.name:<{self._width}}  {text}", file=out, flush=True)
+        print(f"{step(line.index, len(self._lines))} {line.name:<{self._width}}  {text}", file=out, flush=True)
 
     def started(self, node: str) -> None:
         """``node`` started (or is being checked against the cache)."""

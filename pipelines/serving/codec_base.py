@@ -1,6 +1,13 @@
-"""What every codec module shares: ``ApiError``, ``InputSpec`` and JSON-value helpers.
+"""What every codec module shares: ``ApiError``, ``InputSpec``, the missing-value rule and JSON-value helpers.
 
 Messages follow TF Serving's (``tensorflow_serving/util/json_tensor.cc``) word for word.
+
+Missing values: the trainer's ``serving_default`` takes NaN (float inputs; an optional
+integer column is served as float64 for this) or ``""`` (string inputs) as "missing", as
+in a CSV cell. Beside those, a JSON ``null`` or an absent key means missing for an input
+that may be missing (:func:`missing_json`): a ``[batch]`` input of a float or string type
+whose :attr:`InputSpec.may_be_missing` is set. Any other input refuses it with a message
+naming the input.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ __all__ = [
     "format_error",
     "is_b64",
     "json_type",
+    "missing_json",
     "shape_text",
     "show",
 ]
@@ -40,10 +48,42 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One signature input: its TF dtype name (``float32``, ``string``...) and shape (None = unknown)."""
+    """One signature input: its TF dtype name (``float32``, ``string``...) and shape (None = unknown).
+
+    ``may_be_missing``: False when the model says the column is required. A SavedModel does
+    not say so today, so it stays True and only the dtype decides (:func:`missing_json`).
+    """
 
     dtype: str
     shape: tuple[int | None, ...] | None
+    may_be_missing: bool = True
+
+
+# The JSON value the signature takes as "missing", by input dtype (NaN is accepted JSON here, as in TF Serving).
+_MISSING_JSON: dict[str, float | str] = {
+    "float16": float("nan"),
+    "float32": float("nan"),
+    "float64": float("nan"),
+    "string": "",
+}
+
+
+def missing_json(name: str, spec: InputSpec) -> float | str:
+    """The JSON value meaning "missing" for input ``name`` (NaN or ``""``), for a ``null`` or an absent key.
+
+    Raises:
+        ApiError: 400, the input may not be missing; the message names it and says why.
+    """
+    value = _MISSING_JSON.get(spec.dtype)
+    if not spec.may_be_missing:
+        why = "the model requires it"
+    elif spec.shape is None or len(spec.shape) != 1:
+        why = "only an input with one value per instance (shape [?]) can be missing"
+    elif value is None:
+        why = f'{spec.dtype} inputs have no missing value (only float inputs take NaN and string inputs take "")'
+    else:
+        return value
+    raise ApiError(f"input '{name}' may not be missing (null or absent): {why}")
 
 
 def json_type(val: Any) -> str:

@@ -45,6 +45,13 @@ class LoadedVersion:
 
 
 def _spec(tensor_spec: Any) -> InputSpec:
+    """The input as the codec sees it.
+
+    The SavedModel does not say which columns the schema lets be missing (its signature gives
+    only dtypes and shapes, and the trainer writes no such asset), so ``may_be_missing`` stays
+    True: ``null`` or an absent key is NaN for every float input and ``""`` for every string
+    input, as sending NaN or ``""`` already is; an integer input refuses it.
+    """
     shape = None if tensor_spec.shape.rank is None else tuple(tensor_spec.shape.as_list())
     return InputSpec(tensor_spec.dtype.name, shape)
 

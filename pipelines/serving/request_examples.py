@@ -2,7 +2,9 @@
 
 Follows TF Serving's ``FillClassificationRequestFromJson`` / ``FillRegressionRequestFromJson``
 and, for the raw signature, ``tf.io.parse_example``'s rules and messages. TensorFlow is
-needed only for the ``tf.Example`` proto.
+needed only for the ``tf.Example`` proto. One addition: a feature given as ``null`` has no
+values (as one given as ``[]``), and a feature with no values is a missing value for a raw
+input that may be missing (:func:`pipelines.serving.codec_base.missing_json`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pipelines.serving.codec_base import (
     format_error,
     is_b64,
     json_type,
+    missing_json,
     show,
 )
 
@@ -66,6 +69,8 @@ def _example_from_json(val: Any, example: Any) -> None:
     for name, content in val.items():
         feature = example.features.feature[name]
         feature.Clear()
+        if content is None:  # null: a feature without values, i.e. missing
+            continue
         for v in content if isinstance(content, list) else [content]:
             _add_feature_value(v, name, feature)
 
@@ -114,7 +119,14 @@ def build_examples(examples: Sequence[Any], specs: Mapping[str, InputSpec]) -> d
         for name, spec in specs.items():
             expected = "float" if spec.dtype.startswith("float") else "string" if spec.dtype == "string" else "int64"
             if name not in features or features[name].WhichOneof("kind") is None:
-                raise ApiError(f"Feature: {name} (data type: {expected}) is required but could not be found.")
+                try:
+                    value = missing_json(name, spec)
+                except ApiError as exc:
+                    raise ApiError(
+                        f"Feature: {name} (data type: {expected}) is required but could not be found. {exc.message}"
+                    ) from exc
+                columns[name].append(value.encode("utf-8") if isinstance(value, str) else value)
+                continue
             feature = features[name]
             kind = feature.WhichOneof("kind")
             if _KINDS[kind] != expected:

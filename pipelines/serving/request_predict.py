@@ -2,7 +2,8 @@
 
 Follows ``FillPredictRequestFromJson`` in ``tensorflow_serving/util/json_tensor.cc``:
 ``{"b64": ...}`` binary strings, nested lists as dense tensors, and its error messages.
-Pure numpy.
+One addition: ``null`` or an absent key is a missing value for an input that may be missing
+(NaN or ``""``, see :func:`pipelines.serving.codec_base.missing_json`). Pure numpy.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pipelines.serving.codec_base import (
     format_error,
     is_b64,
     json_type,
+    missing_json,
     shape_text,
     show,
 )
@@ -186,6 +188,8 @@ def _from_instances(doc: Mapping[str, Any], instances: Any, specs: Mapping[str, 
     def add(item: Any, name: str) -> None:
         if name not in specs:
             raise ApiError(f"JSON object: does not have named input: {name}")
+        if item is None:
+            item = missing_json(name, specs[name])
         if not isinstance(item, list):  # the common case, a scalar per instance: no array per value
             value = _convert(item, specs[name].dtype)
             shape = shapes.setdefault(name, ())
@@ -218,11 +222,16 @@ def _from_instances(doc: Mapping[str, Any], instances: Any, specs: Mapping[str, 
                         f"Error: INVALID_ARGUMENT: {exc.message}",
                         exc.status,
                     ) from exc
-            if set(elem) != set(names):
-                raise ApiError(
-                    f"Failed to process element: {i} of 'instances' list. JSON object: {show(elem)} "
-                    f"keys must be equal to: {','.join(names)}"
-                )
+            for name in names:
+                if name not in elem:
+                    try:
+                        add(None, name)  # an absent key: missing, where the input may be missing
+                    except ApiError as exc:
+                        raise ApiError(
+                            f"Failed to process element: {i} of 'instances' list. JSON object: {show(elem)} "
+                            f"keys must be equal to: {','.join(names)}; {exc.message}",
+                            exc.status,
+                        ) from exc
         else:
             if is_object(elem):
                 raise ApiError(f"Expecting value/list but got object at item {i} of input list")
@@ -255,13 +264,34 @@ def _from_inputs(inputs: Any, specs: Mapping[str, InputSpec]) -> dict[str, np.nd
                 "required as per tensorinfo_map"
             )
         ((name, spec),) = specs.items()
-        return {name: _to_array(inputs, spec.dtype)}
+        return {name: _to_array(_with_missing(inputs, name, spec), spec.dtype)}
     tensors = {}
     for name in sorted(specs):
-        if name not in inputs:
-            raise ApiError(f"Missing named input: {name} in 'inputs' object.")
-        tensors[name] = _to_array(inputs[name], specs[name].dtype)
+        if name in inputs:
+            tensors[name] = _to_array(_with_missing(inputs[name], name, specs[name]), specs[name].dtype)
+    absent = sorted(set(specs) - set(inputs))
+    if absent:
+        batch = {int(a.shape[0]) for a in tensors.values() if a.ndim}
+        for name in absent:
+            if len(batch) != 1:  # no batch size to fill in: TF Serving's message
+                raise ApiError(f"Missing named input: {name} in 'inputs' object.")
+            try:
+                value = missing_json(name, specs[name])
+            except ApiError as exc:
+                raise ApiError(f"Missing named input: {name} in 'inputs' object. {exc.message}") from exc
+            tensors[name] = _to_array([value] * next(iter(batch)), specs[name].dtype)
     return tensors
+
+
+def _with_missing(value: Any, name: str, spec: InputSpec) -> Any:
+    """A columnar value with each ``null`` of its list (one value per instance) as the missing value."""
+    if not isinstance(value, list) or None not in value:
+        return value
+    try:
+        missing = missing_json(name, spec)
+    except ApiError as exc:
+        raise ApiError(f"{exc.message} (null at index {value.index(None)} of '{name}')") from exc
+    return [missing if v is None else v for v in value]
 
 
 def _check_shapes(tensors: Mapping[str, np.ndarray], specs: Mapping[str, InputSpec], signature: str) -> None:

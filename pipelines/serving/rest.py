@@ -7,8 +7,13 @@
     POST /v1/models/{name}[/versions/{v}|/labels/{l}]:regress     examples (+ context)
 
 Errors are ``{"error": "..."}`` with TF Serving's HTTP codes: 400 bad request, 404 unknown
-model or version, 500 internal. One thread per connection (HTTP/1.1 keep-alive); each
-request resolves its model version once, so a version swap never affects a request in flight.
+model or version, 500 internal. An error the model raises while it runs is answered as TF
+Serving answers it: its TensorFlow code mapped to HTTP (``InvalidArgumentError``, e.g. a
+``tf.debugging`` assertion on an input, is 400) and the kernel's message, without the
+wrapper eager Python adds (``Graph execution error: Detected at node ...``, ``[Op:...]``).
+
+One thread per connection (HTTP/1.1 keep-alive); each request resolves its model version
+once, so a version swap never affects a request in flight.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from pipelines.serving.codec import ApiError
 from pipelines.serving.loading import LoadedVersion, Signature
 from pipelines.serving.registry import ModelRegistry
 
-__all__ = ["RestServer", "handle", "make_server"]
+__all__ = ["RestServer", "handle", "make_server", "tf_error_message"]
 
 _PREDICT = re.compile(
     r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)", re.IGNORECASE
@@ -52,6 +57,38 @@ _HTTP_FOR_TF_CODE = {
     14: 503,
     16: 401,
 }
+
+
+_OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
+
+
+def tf_error_message(message: str) -> str:
+    """The kernel's message of a TensorFlow error raised by a signature call, as TF Serving reports it.
+
+    Example:
+        >>> tf_error_message(
+        ...     "Graph execution error:\\n\\nDetected at node A defined at (most recent call "
+        ...     "last):\\n<stack traces unavailable>\\nassertion failed: [x]\\n\\t [[{{node A}}]] [Op:f]"
+        ... )
+        'assertion failed: [x]\\n\\t [[{{node A}}]]'
+    """
+    text = message
+    if text.startswith("Graph execution error:"):
+        lines = text[len("Graph execution error:") :].lstrip("\n").split("\n")
+        if lines and lines[0].startswith("Detected at node"):
+            # Then the Python stack: indented "File ..." lines, blank lines, or a placeholder.
+            rest = 1
+            while rest < len(lines) and (
+                not lines[rest].strip()
+                or lines[rest][:1].isspace()
+                or lines[rest] == "<stack traces unavailable>"
+                or lines[rest].startswith("Node: ")
+            ):
+                rest += 1
+            lines = lines[rest:]
+        text = "\n".join(lines)
+    text = _OP_SUFFIX.sub("", text).replace("\\'", "'")  # Assert's data escapes quotes: \'column\'
+    return text or message
 
 
 def _signature(loaded: LoadedVersion, name: str) -> Signature:
@@ -109,6 +146,8 @@ def handle(registry: ModelRegistry, method: str, path: str, body: bytes) -> tupl
     except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
         code = getattr(exc, "error_code", None)
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        if isinstance(code, int):  # a tf.errors.OpError
+            message = tf_error_message(message)
         return _HTTP_FOR_TF_CODE.get(code, 500) if isinstance(code, int) else 500, codec.encode({"error": message})
 
 

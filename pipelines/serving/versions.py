@@ -44,17 +44,20 @@ def pushed_versions(serving_dir: str, model_name: str, config_file: str = "FILE"
 
 
 def format_versions(model_name: str, model_dir: str, versions: list[VersionInfo]) -> str:
-    """The ``list`` table, newest version first."""
+    """The ``list`` table, newest version first; the served column as wide as its widest cell."""
+    rows = []
+    for v in sorted(versions, key=lambda v: v.version, reverse=True):
+        pushed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.pushed_at))
+        served = " ".join(filter(None, ["yes" if v.served else "", f"({','.join(v.labels)})" if v.labels else ""]))
+        shown = ", ".join(f"{k}={m:.4f}" for k, m in sorted(v.metrics.items())) or "-"
+        rows.append(("*" if v.served else " ", v.version, pushed, served, shown))
+    width = max([len("served"), *(len(row[3]) for row in rows)])
     lines = [
         f"model {model_name}: {model_dir}",
         "",
-        f"  {'version':<12} {'pushed (local time)':<20} {'served':<8} metrics",
+        f"  {'version':<12} {'pushed (local time)':<20} {'served':<{width}} metrics",
     ]
-    for v in sorted(versions, key=lambda v: v.version, reverse=True):
-        pushed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.pushed_at))
-        served = ("yes" if v.served else "") + (f" ({','.join(v.labels)})" if v.labels else "")
-        shown = ", ".join(f"{k}={m:.4f}" for k, m in sorted(v.metrics.items())) or "-"
-        lines.append(f"{'*' if v.served else ' '} {v.version:<12} {pushed:<20} {served:<8} {shown}")
+    lines += [f"{m} {ver:<12} {p:<20} {s:<{width}} {shown}" for m, ver, p, s, shown in rows]
     return "\n".join(lines)
 
 

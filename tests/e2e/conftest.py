@@ -6,7 +6,9 @@ path -> rerun with one trainer setting changed (and a change bar any sane model 
 it is blessed and pushed) -> rerun with a user run_fn that fails -> rerun with an
 unreachable AUC bar (not blessed). The bad-data corpus runs against the same
 pipeline root and serving dir, so the first run's pushed model is the one that must
-survive every bad case, and its data is the drift baseline.
+survive every bad case, and its data is the drift baseline. ``blocked_run`` is one such
+case on its own (``--until validate`` on the first run's data with one column scaled
+x1000: the data gate blocks it, with drift measured against the first run).
 """
 
 from __future__ import annotations
@@ -180,3 +182,18 @@ def failed_run(project: Project, changed_run: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def unblessed_run(project: Project, failed_run: dict[str, Any]) -> dict[str, Any]:
     return _run(project, "evaluation.thresholds.auc.lower_bound=0.99", must_succeed=False)
+
+
+@pytest.fixture(scope="session")
+def blocked_run(project: Project, first_run: dict[str, Any]) -> dict[str, Any]:
+    """A run the data gate blocked: exit 3, a failed verdict published in ML Metadata."""
+    from tests.e2e.bad_data import build_corpus
+
+    [case] = [
+        c
+        for c in build_corpus(project.good_data / "ad_click.csv", project.root / "blocked")
+        if c.name == "scaled_x1000_drift"
+    ]
+    proc, summary = project.run(f"data.source={case.source}", until="validate")
+    assert proc.returncode == 3 and summary["status"] == "blocked", proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"proc": proc, "summary": summary, "project": project}

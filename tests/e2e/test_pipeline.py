@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.data.generators import COLUMNS, LABEL, read_csv_columns
 from pipelines.data.generators.oracle import roc_auc
+from pipelines.runners.base import step
 from tests.e2e.conftest import (
     AUC_BAR,
     COMPONENTS,
@@ -45,7 +46,7 @@ def test_first_run_succeeds_blesses_and_pushes(first_run: dict[str, Any]) -> Non
 
 def _progress(out: str, index: int, name: str) -> list[str]:
     """The status words of one component's own progress lines (``started``, then how it ended)."""
-    head = rf"^\[{index}/{len(COMPONENTS)}\] {re.escape(name)} +"
+    head = rf"^{re.escape(step(index, len(COMPONENTS)))} {re.escape(name)} +"
     pattern = head + r"(started|ran|cached|failed|blocked)\b(?: +[\d.]+ s)?$"
     return [m.group(1) for m in re.finditer(pattern, out, flags=re.MULTILINE)]
 
@@ -153,13 +154,26 @@ def test_rerun_with_nothing_changed_is_fully_cached(cached_run: dict[str, Any], 
     assert_matches_mlmd(cached_run["project"], s)
 
 
-def test_fast_path_reports_the_cached_run_without_tfx(fast_rerun: dict[str, Any], cached_run: dict[str, Any]) -> None:
-    s = fast_rerun["summary"]
+def test_fast_path_reports_the_cached_run_without_tfx(
+    fast_rerun: dict[str, Any], cached_run: dict[str, Any], first_run: dict[str, Any]
+) -> None:
+    s, out, recorded = fast_rerun["summary"], fast_rerun["proc"].stdout, cached_run["summary"]
     assert s["engine"] == "fast-path" and s["status"] == "succeeded"
     assert statuses(s) == dict.fromkeys(COMPONENTS, "cached")
-    assert s["run_id"] == cached_run["summary"]["run_id"]  # no new run was recorded in ML Metadata
-    assert s["pushed"] == cached_run["summary"]["pushed"] and fast_rerun["versions"] == cached_run["versions"]
-    assert "TFX was not started" in fast_rerun["proc"].stdout
+    # This invocation made no run and pushed nothing; the run it answered from is named apart.
+    assert s["run_id"] is None and s["pushed"] is None
+    assert s["unchanged_since"] == {
+        "run_id": recorded["run_id"],  # no new run was recorded in ML Metadata
+        "seconds": recorded["seconds"],
+        "pushed": first_run["summary"]["pushed"],  # the version still served
+    }
+    assert fast_rerun["versions"] == cached_run["versions"]
+    # Its own seconds (TFX not started), not the recorded run's.
+    assert s["seconds"] < 5.0 < recorded["seconds"]
+    version = first_run["summary"]["pushed"]["version"]
+    assert f"nothing changed since run {recorded['run_id']}; serving version {version}; nothing pushed" in out
+    assert "pushed: " not in out and f"succeeded {recorded['seconds']:>8.1f}" not in out
+    assert "TFX was not started" in out
 
 
 def test_changing_a_trainer_setting_reruns_only_trainer_and_after(

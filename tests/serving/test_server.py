@@ -6,55 +6,16 @@ import base64
 import http.client
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components import serving_layout as sl
-from tests.serving.conftest import call
+from tests.serving.conftest import V1, V2, Server, call
 from tests.serving.toy_model import COLUMNS, ROW, example_features, expected_probability
 
 pytestmark = pytest.mark.slow
-
-V1, V2 = 1_000, 2_000
-
-
-class Server:
-    def __init__(self, serving_dir: Path, poll_seconds: float = 0.2) -> None:
-        from pipelines.serving import ModelRegistry, make_server
-
-        self.serving_dir = serving_dir
-        self.logs: list[str] = []
-        self.registry = ModelRegistry(str(serving_dir), poll_seconds, log=self.logs.append)
-        self.registry.poll_once()
-        self.http = make_server(self.registry, "127.0.0.1", 0)
-        self.port = self.http.server_address[1]
-        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-        self.registry.start()
-
-    def close(self) -> None:
-        self.registry.stop()
-        self.http.shutdown()
-        self.http.server_close()
-        self.thread.join(timeout=10)
-
-
-def start(tmp_path: Path, toy_models: dict[float, str], pin: int) -> Server:
-    serving = tmp_path / "serving"
-    sl.publish_version(toy_models[1.0], serving, "ad_click", version=V1)
-    sl.publish_version(toy_models[2.0], serving, "ad_click", version=V2)
-    sl.write_models_config(serving, pins={"ad_click": pin})
-    return Server(serving)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, toy_models: dict[float, str]) -> Iterator[Server]:
-    srv = start(tmp_path_factory.mktemp("server"), toy_models, pin=V2)
-    yield srv
-    srv.close()
 
 
 def p(weight: float, row: dict[str, Any] = ROW) -> float:
@@ -186,9 +147,9 @@ def without(key: str) -> dict[str, Any]:
         (
             "POST",
             "/v1/models/ad_click:predict",
-            {"inputs": {k: [v] for k, v in without("city").items()}},
+            {"inputs": {k: [v] for k, v in without("age").items()}},
             400,
-            "Missing named input: city in 'inputs' object.",
+            "Missing named input: age in 'inputs' object. input 'age' may not be missing",
         ),
         (
             "POST",

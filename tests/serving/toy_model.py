@@ -4,6 +4,11 @@
 ``serving_examples`` takes serialized ``tf.Example``s; both return
 ``{"probabilities": [batch] float32}`` from the same tiny computation. ``weight``
 changes every probability, so tests can tell two versions apart by their answers.
+
+Like the trainer's model, it takes NaN as a missing number (``daily_time_spent_on_site``
+becomes :data:`MEAN_TIME`, as the transform imputes the training mean) and ``""`` as a
+missing string, and refuses a ``timestamp`` that does not parse with a ``tf.debugging``
+assertion (an ``InvalidArgumentError`` naming the column and :data:`TIMESTAMP_FORMAT`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ COLUMNS = {
     "country": "string",
     "timestamp": "string",
 }
+
+MEAN_TIME = 65.0  # what a missing daily_time_spent_on_site becomes
+TIMESTAMP_FORMAT = "YYYY-MM-DD HH:MM:SS"
 
 ROW = {
     "daily_time_spent_on_site": 68.95,
@@ -54,11 +62,16 @@ def example_features(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def expected_probability(row: dict[str, Any], weight: float) -> float:
-    """What the toy model answers for ``row`` (float64 arithmetic; compare with a tolerance)."""
+    """What the toy model answers for ``row`` (float64 arithmetic; compare with a tolerance).
+
+    A column absent from ``row``, None or NaN is missing: the mean time, or ``""``.
+    """
+    time = row.get("daily_time_spent_on_site")
+    row = {k: "" if row.get(k) is None and t == "string" else row.get(k) for k, t in COLUMNS.items()}
     z = (
         weight
         * (
-            row["daily_time_spent_on_site"] / 100.0
+            (MEAN_TIME if time is None or math.isnan(time) else time) / 100.0
             - row["age"] / 50.0
             + row["area_income"] / 1e5
             - row["daily_internet_usage"] / 300.0
@@ -88,10 +101,20 @@ def build_toy_model(path: str | os.PathLike[str], weight: float = 1.0) -> str:
             def length(x: tf.Tensor) -> tf.Tensor:
                 return tf.cast(tf.strings.length(x), tf.float32)
 
+            stamp = f["timestamp"]
+            parses = tf.logical_or(
+                tf.equal(stamp, ""), tf.strings.regex_full_match(stamp, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+            )
+            tf.debugging.Assert(
+                tf.reduce_all(parses),
+                [f"column 'timestamp': expected {TIMESTAMP_FORMAT}, got", tf.boolean_mask(stamp, ~parses)],
+            )
+            time = f["daily_time_spent_on_site"]
+            time = tf.where(tf.math.is_nan(time), MEAN_TIME, time)
             z = (
                 self.weight
                 * (
-                    f["daily_time_spent_on_site"] / 100.0
+                    time / 100.0
                     - tf.cast(f["age"], tf.float32) / 50.0
                     + f["area_income"] / 1e5
                     - f["daily_internet_usage"] / 300.0

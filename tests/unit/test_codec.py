@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from pipelines.serving.codec import (
     parse_json,
     parse_predict,
 )
+from pipelines.serving.rest import tf_error_message
 
 SPECS = {
     "age": InputSpec("int64", (None,)),
@@ -62,8 +64,9 @@ def test_a_single_input_takes_a_plain_list() -> None:
             "JSON Value: 3.5 Type: Number is not of expected type: int64",
         ),
         (
-            {"instances": [{"age": 3, "income": None, "city": "a"}]},
-            "JSON Value: null Type: Null is not of expected type: float",
+            {"instances": [{"age": None, "income": 1.0, "city": "a"}]},
+            "Failed to process element: 0 key: age of 'instances' list. Error: INVALID_ARGUMENT: "
+            "input 'age' may not be missing (null or absent): int64 inputs have no missing value",
         ),
         (
             {"instances": [{"age": 3, "income": 1e39, "city": "a"}]},
@@ -71,15 +74,24 @@ def test_a_single_input_takes_a_plain_list() -> None:
         ),
         ({"instances": [{"age": 3, "income": 1.0, "city": {"b64": "!!"}}]}, "Unable to base64 decode"),
         (
-            {"instances": [{"age": 3, "income": 1.0}]},
-            'Failed to process element: 0 of \'instances\' list. JSON object: {"age": 3, "income": 1.0} '
-            "keys must be equal to: age,city,income",
+            {"instances": [{"city": "a", "income": 1.0}]},
+            'Failed to process element: 0 of \'instances\' list. JSON object: {"city": "a", "income": 1.0} '
+            "keys must be equal to: age,city,income; input 'age' may not be missing (null or absent)",
         ),
         ({"instances": [{"age": 3, "income": 1.0, "city": "a", "x": 1}]}, "JSON object: does not have named input: x"),
         ({"instances": [1, 2]}, "instances is a plain list, but expecting list of objects as multiple input tensors"),
         ({"instances": []}, "No values in 'instances' array"),
         ({"instances": {"age": 1}}, "Excepting 'instances' to be an list/array"),
-        ({"inputs": {"age": [1], "income": [1.0]}}, "Missing named input: city in 'inputs' object."),
+        (
+            {"inputs": {"city": ["a"], "income": [1.0]}},
+            "Missing named input: age in 'inputs' object. input 'age' may not be missing (null or absent)",
+        ),
+        (
+            {"inputs": {"age": [1, None], "income": [1.0, 2.0], "city": ["a", "b"]}},
+            "input 'age' may not be missing (null or absent): int64 inputs have no missing value (only float inputs "
+            "take NaN and string inputs take \"\") (null at index 1 of 'age')",
+        ),
+        ({"inputs": {"age": 1}}, "Missing named input: city in 'inputs' object."),  # no batch size to fill in
         ({"inputs": [1]}, "inputs is a plain value/list, but expecting an object as multiple input tensors"),
         (
             {"inputs": {"age": [1, [2]], "income": [1.0], "city": ["a"]}},
@@ -174,3 +186,82 @@ def test_classify_and_regress_results() -> None:
     assert json.loads(format_regress(p, "s")) == {"results": [0.75, 0.5]}
     with pytest.raises(ApiError, match="Expected output Tensor shape to be either"):
         format_regress({"x": np.zeros((2, 3), dtype=np.float32)}, "s")
+
+
+# --------------------------------------------------------------------------- missing values
+
+OPTIONAL = {**SPECS, "visits": InputSpec("float64", (None,))}  # an optional integer column is served as float64
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+
+def test_null_and_an_absent_key_are_nan_and_empty_string_in_rows_and_columns() -> None:
+    explicit = {"age": 3, "income": float("nan"), "city": "", "visits": float("nan")}
+    want, _ = parse_predict({"instances": [explicit, {**explicit, "age": 4}]}, OPTIONAL, "s")
+    assert math.isnan(want["income"][0]) and want["city"][0] == b"" and want["visits"].dtype == np.float64
+    nulls = {"age": 3, "income": None, "city": None, "visits": None}
+    for doc in (
+        {"instances": [nulls, {"age": 4, "income": None, "city": None, "visits": None}]},
+        {"instances": [{"age": 3}, {"age": 4}]},
+        {"instances": [{"age": 3, "income": None}, {"age": 4, "city": None, "visits": None}]},
+        {"inputs": {"age": [3, 4], "income": [None, None], "city": [None, None], "visits": [None, None]}},
+        {"inputs": {"age": [3, 4]}},
+        {"inputs": {"age": [3, 4], "city": [None, None]}},
+    ):
+        got, _ = parse_predict(doc, OPTIONAL, "s")
+        assert set(got) == set(OPTIONAL) and all(_same(got[k], want[k]) for k in OPTIONAL), doc
+
+
+def test_null_beside_values_is_missing_only_where_it_stands() -> None:
+    got, _ = parse_predict(
+        {"instances": [{"age": 1, "income": 2.5, "city": None}, {"age": 2, "income": None, "city": "x"}]}, SPECS, "s"
+    )
+    assert got["income"][0] == 2.5 and math.isnan(got["income"][1]) and got["city"].tolist() == [b"", b"x"]
+    got, _ = parse_predict({"inputs": {"age": [1, 2], "income": [None, 2.5], "city": ["x", None]}}, SPECS, "s")
+    assert math.isnan(got["income"][0]) and got["income"][1] == 2.5 and got["city"].tolist() == [b"x", b""]
+
+
+@pytest.mark.parametrize(
+    "spec, why",
+    [
+        (InputSpec("float32", (None,), may_be_missing=False), "the model requires it"),
+        (InputSpec("bool", (None,)), "bool inputs have no missing value"),
+        (InputSpec("float32", (None, 2)), "only an input with one value per instance (shape [?]) can be missing"),
+    ],
+)
+def test_an_input_that_cannot_be_missing_refuses_null_and_absence_naming_it(spec: InputSpec, why: str) -> None:
+    specs = {**SPECS, "x": spec}
+    for doc in (
+        {"instances": [{"age": 1, "income": 1.0, "city": "a", "x": None}]},
+        {"instances": [{"age": 1, "income": 1.0, "city": "a"}]},
+        {"inputs": {"age": [1], "income": [1.0], "city": ["a"], "x": [None]}},
+        {"inputs": {"age": [1], "income": [1.0], "city": ["a"]}},
+    ):
+        with pytest.raises(ApiError) as info:
+            parse_predict(doc, specs, "s")
+        assert info.value.status == 400
+        assert f"input 'x' may not be missing (null or absent): {why}" in info.value.message, doc
+
+
+@pytest.mark.parametrize(
+    "message, kernel",
+    [
+        (  # a loaded SavedModel's signature
+            "Graph execution error:\n\nDetected at node Assert/Assert defined at (most recent call last):\n"
+            "<stack traces unavailable>\nassertion failed: [column \\'timestamp\\': expected YYYY-MM-DD] [x]\n"
+            "\t [[{{node Assert/Assert}}]] [Op:__inference_signature_wrapper_151]",
+            "assertion failed: [column 'timestamp': expected YYYY-MM-DD] [x]\n\t [[{{node Assert/Assert}}]]",
+        ),
+        (  # a function traced in this process: its Python stack
+            "Graph execution error:\n\nDetected at node Assert/Assert defined at (most recent call last):\n"
+            '  File "a.py", line 9, in <module>\n\n  File "a.py", line 6, in f\n\n'
+            "assertion failed: [bad] [x]\n\t [[{{node Assert/Assert}}]] [Op:__inference_f_12]",
+            "assertion failed: [bad] [x]\n\t [[{{node Assert/Assert}}]]",
+        ),
+        ("Expected int64, got 1.5", "Expected int64, got 1.5"),
+    ],
+)
+def test_tf_errors_carry_the_kernels_message_as_tf_serving_does(message: str, kernel: str) -> None:
+    assert tf_error_message(message) == kernel

@@ -404,3 +404,28 @@ def test_validation_imports_nothing_heavy(project: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+REGRESSION = ["label.task=regression", "evaluation.metrics=[]", "evaluation.thresholds=null"]
+
+
+def test_plot_range_sets_the_regression_plots_span(project: Path) -> None:
+    """Issue 20, point 6: `evaluation.plot_range` gives the predicted-against-actual plots their span,
+    ahead of the schema's label domain (which `pipelines.init` does not write)."""
+    from pipelines.build.evaluation import label_range
+
+    cfg = load_config(project / "c.yaml", [*REGRESSION, "evaluation.plot_range=[1, 9]"])
+    assert label_range(cfg) == (1.0, 9.0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (["evaluation.plot_range=[9, 1]"], r"evaluation\.plot_range: must be \[low, high\] with low < high"),
+        (["evaluation.plot_range=[0, 1]"], r"evaluation\.plot_range: is for label\.task regression, not binary"),
+    ],
+)
+def test_plot_range_rules(project: Path, overrides: list[str], match: str) -> None:
+    extra = REGRESSION if "9, 1" in overrides[0] else []
+    with pytest.raises(ConfigError, match=match):
+        load_config(project / "c.yaml", [*extra, *overrides])

@@ -158,3 +158,17 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 def test_every_dataset_needs_rows(dataset: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--rows 0: must be at least 1"):
         generate(dataset, str(tmp_path), 0)
+
+
+def test_tickets_label_follows_words_of_a_free_text_description() -> None:
+    """The text transform's bar: the description's words carry the signal, the whole string is almost always new."""
+    from pipelines.data.generators.tabular import TICKET_WORDS, tickets
+
+    header, rows, oracle = tickets(np.random.default_rng(0), 3000)
+    text = [r[header.index("description")] for r in rows]
+    escalated = np.array([r[header.index("escalated")] == "Yes" for r in rows], dtype=int)
+    assert len(set(text)) > 0.9 * len(text) and np.median([len(t.split()) for t in text]) >= 3
+    has_word = np.array([any(w in t.lower() for w in ("lawyer", "cancel")) for t in text], dtype=int)
+    assert escalated[has_word == 1].mean() > escalated[has_word == 0].mean() + 0.2
+    assert oracle > 0.75 and TICKET_WORDS["cancel"] > 0 > TICKET_WORDS["resolved"]
+    assert "tickets" in DATASETS

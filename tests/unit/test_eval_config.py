@@ -74,3 +74,57 @@ def test_every_table_pair_builds_a_tfma_metric_under_its_output_name(task: str, 
     metric = metric_specs.metric_instance(tfma.MetricConfig(class_name=class_name, module=module))
     assert metric.name == metric_names.output_name(task, key)
     assert metric_names.output_name_of_class(class_name) == metric.name
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("float_domain { min: 0 max: 20 }", (0.0, 20.0)),
+        ("int_domain { min: -5 max: 5 }", (-5.0, 5.0)),
+        ("float_domain { min: 0 }", None),  # no upper end: no range, no plot
+        (None, None),  # no curated schema
+    ],
+)
+def test_regression_plot_spans_the_label_range_of_the_schema(
+    tmp_path: Path, domain: str | None, expected: tuple[float, float] | None
+) -> None:
+    """Issue 20, point 6: regression gets TFMA's CalibrationPlot over the label's range (predicted against actual)."""
+    import json
+
+    from tensorflow_model_analysis.metrics import metric_specs
+
+    from pipelines.build import eval_config
+    from pipelines.build.evaluation import REGRESSION_PLOT_BUCKETS, label_range
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
+    schema = "null"
+    if domain is not None:
+        text = (REPO / "schemas" / "ad_click" / "schema.pbtxt").read_text()
+        label = 'name: "clicked_on_ad"\n  type: INT\n  int_domain { min: 0 max: 1 is_categorical: true }'
+        assert label in text
+        kind = "FLOAT" if domain.startswith("float") else "INT"
+        changed = text.replace(label, f'name: "clicked_on_ad"\n  type: {kind}\n  {domain}')
+        (tmp_path / "schema.pbtxt").write_text(changed)
+        schema = str(tmp_path / "schema.pbtxt")
+    cfg = load_config(
+        REPO / "configs" / "ad_click.yaml",
+        [
+            f"data.source={tmp_path / 'd'}",
+            f"schema.path={schema}",
+            *LABELS["regression"],
+            "evaluation.metrics=[]",
+            "evaluation.thresholds=null",
+            "evaluation.slices=[]",
+        ],
+    )
+    assert label_range(cfg) == expected
+    ec = eval_config(cfg)
+    plots = [mc for spec in ec.metrics_specs for mc in spec.metrics if mc.class_name == "CalibrationPlot"]
+    if expected is None:
+        assert plots == []
+        return
+    (plot,) = plots
+    left, right = expected
+    assert json.loads(plot.config) == {"left": left, "right": right, "num_buckets": REGRESSION_PLOT_BUCKETS}
+    assert metric_specs.to_computations(ec.metrics_specs, ec)

@@ -1,7 +1,10 @@
-"""The fast path reports an unchanged rerun only when TFX would find every component cached."""
+"""The fast path reports an unchanged rerun only when TFX would find every component cached,
+and says what the invocation did: no run, nothing pushed, its own seconds."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +12,9 @@ import pytest
 import yaml
 
 from pipelines.config import load_config
+from pipelines.execute import RunOptions, run_pipeline
 from pipelines.results.records import cached_summary, record_success
+from pipelines.results.summary import format_table
 from tests.unit.test_config import project  # noqa: F401 - the fixture
 
 SUMMARY = {
@@ -42,7 +47,8 @@ def recorded(project: Path):  # noqa: F811
 def test_unchanged_rerun_is_reported_cached(recorded) -> None:
     _, config = recorded
     cached = cached_summary(config, None)
-    assert cached["engine"] == "fast-path" and cached["run_id"] == "r1"
+    assert cached["engine"] == "fast-path" and cached["run_id"] is None  # this invocation made no run
+    assert cached["unchanged_since"] == {"run_id": "r1", "seconds": 9.0, "pushed": None}
     assert [c["status"] for c in cached["components"]] == ["cached", "cached"]
 
 
@@ -69,3 +75,35 @@ def test_removed_pushed_version_goes_through_tfx(recorded, tmp_path: Path) -> No
     _, config = recorded
     record_success(config, None, {**SUMMARY, "pushed": {"version": 1, "path": str(tmp_path / "gone")}})
     assert cached_summary(config, None) is None
+
+
+def test_unchanged_rerun_says_nothing_was_pushed(recorded, tmp_path: Path) -> None:
+    """Not ``pushed: <path>`` and the recorded run's 75 s: the served version, no push, this call's seconds."""
+    _, config = recorded
+    version = tmp_path / "serving" / "ad_click" / "1796151960"
+    version.mkdir(parents=True)
+    pushed = {"version": 1796151960, "path": str(version)}
+    record_success(config, None, {**SUMMARY, "seconds": 75.0, "pushed": pushed, "log_path": "/logs/r1.log"})
+    out, path = io.StringIO(), tmp_path / "summary.json"
+
+    summary = run_pipeline(config, RunOptions(summary_path=str(path)), out=out)
+
+    data = json.loads(path.read_text())
+    assert data["pushed"] is None and data["run_id"] is None and data["engine"] == "fast-path"
+    assert data["unchanged_since"] == {"run_id": "r1", "seconds": 75.0, "pushed": pushed}
+    assert 0.0 <= data["seconds"] < 5.0 and data["seconds"] == summary.seconds  # this invocation's own
+    assert data["log_path"] is None  # no log was written
+    table = format_table(summary)
+    assert "nothing changed since run r1; serving version 1796151960; nothing pushed" in table
+    assert "pushed: " not in table and str(version) not in table
+    [total] = [line.split() for line in table.splitlines() if line.startswith("total")]
+    assert total == ["total", "succeeded", f"{summary.seconds:.1f}"]
+    assert "[2/2] Trainer" in out.getvalue() and "cached" in out.getvalue()
+
+
+def test_unchanged_rerun_of_an_unpushed_run_names_no_version(recorded) -> None:
+    _, config = recorded
+    record_success(config, None, {**SUMMARY, "push_reason": "the Evaluator did not bless the model"})
+    table = format_table(run_pipeline(config, RunOptions(), out=io.StringIO()))
+    assert "nothing changed since run r1; nothing pushed" in table and "serving version" not in table
+    assert "not pushed: the Evaluator did not bless the model" in table

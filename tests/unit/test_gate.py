@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from components.gate import Finding, decide, fix_for, policy_from_parameters, read_verdict, write_verdict
+from components.gate import (
+    DataBlocked,
+    Finding,
+    decide,
+    findings_from_anomalies,
+    fix_for,
+    policy_from_parameters,
+    read_verdict,
+    write_verdict,
+)
 from pipelines.build import gate_parameters
 from pipelines.config import load_config
 
@@ -113,3 +122,50 @@ def test_verdict_round_trip_is_atomic(tmp_path: Path) -> None:
     assert read_verdict(str(tmp_path / "v")) == verdict
     assert [p.name for p in (tmp_path / "v").iterdir()] == ["verdict.json"]  # no temporary file left
     assert json.loads((tmp_path / "v" / "verdict.json").read_text())["passed"] is False
+
+
+def _shape_anomaly(schema_text: str, feature: str) -> list[Finding]:
+    """The gate's findings for one INVALID_FEATURE_SHAPE anomaly found against ``schema_text``."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    anomalies = anomalies_pb2.Anomalies()
+    text_format.Parse(schema_text, anomalies.baseline)
+    info = anomalies.anomaly_info[feature]
+    info.severity = anomalies_pb2.AnomalyInfo.ERROR
+    info.reason.add(type=anomalies_pb2.AnomalyInfo.INVALID_FEATURE_SHAPE, description="some rows are missing")
+    return findings_from_anomalies(anomalies, "train", "schemas/x/schema.pbtxt", "y")
+
+
+SCHEMA = """
+feature { name: "city" type: BYTES shape { dim { size: 1 } } }
+feature { name: "male" type: INT int_domain { min: 0 max: 1 is_categorical: true } shape { dim { size: 1 } } }
+feature { name: "age" type: INT shape { dim { size: 1 } } }
+feature { name: "income" type: FLOAT shape { dim { size: 1 } } }
+"""
+
+
+@pytest.mark.parametrize(
+    ("feature", "says", "never"),
+    [
+        ("city", "'', a value of its own", "mean"),
+        ("male", "'', a value of its own", "mean"),
+        ("age", "imputes the training mean", "''"),
+        ("income", "imputes the training mean", "''"),
+    ],
+)
+def test_missing_value_hint_fits_the_column_type(feature: str, says: str, never: str) -> None:
+    [finding] = _shape_anomaly(SCHEMA, feature)
+    assert says in finding.fix and never not in finding.fix
+    assert f"drop `shape` from feature '{feature}'" in finding.fix
+
+
+def test_missing_value_hint_without_a_schema_names_both_cases() -> None:
+    [finding] = _shape_anomaly("", "city")
+    assert "the training mean for a number, '' (a value of its own) for a string" in finding.fix
+
+
+def test_data_blocked_counts_in_good_english() -> None:
+    one = {"feature": "age", "kind": "INT_TYPE_BIG_INT", "blocking": True}
+    assert "data blocked by 1 anomaly: age" in str(DataBlocked({"anomalies": [one]}))
+    assert "data blocked by 2 anomalies: " in str(DataBlocked({"anomalies": [one, {**one, "feature": "b"}]}))

@@ -157,3 +157,15 @@ def test_list_and_rollback_need_no_training_data(tmp_path: Path, missing: tuple[
     assert rolled.returncode == 0, rolled.stderr
     assert "now serving version 100 (was 200)" in rolled.stdout
     assert sl.served_version(tmp_path / "serving", "ad_click") == 100
+
+
+def test_list_keeps_the_metrics_column_aligned(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    push(project.parent, 100, 0.81)
+    push(project.parent, 200, 0.85)  # served: "yes (stable)" is wider than the header "served"
+    assert main(["list", "--config", str(project)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if "pushed (local time)" in line)
+    rows = [line for line in lines if "auc=" in line]
+    assert len(rows) == 2
+    assert {row.index("auc=") for row in rows} == {header.index("metrics")}
+    assert header.index("served") == rows[0].index("yes (stable)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from pipelines.results.reports import (
     _charts,
     _format,
+    _plots,
     _render,
     anomalies_from_proto,
     drift_from_anomalies,
@@ -255,7 +257,10 @@ def test_drift_absent_or_unconfigured(tmp_path: Path) -> None:
             previous_statistics=make_stats(),
         )
     ).read_text()
-    assert body_rows(parse(empty), "drift") == ["No drift comparators configured."]
+    assert body_rows(parse(empty), "drift") == [
+        "No drift measured: set validation.drift.enabled: true in the YAML "
+        "(bounds: validation.drift.numeric_threshold, categorical_threshold, features)."
+    ]
     unmeasured = Path(
         render_validation_report(tmp_path / "c.html", title="t", statistics=make_stats(), anomalies=[], drift=[])
     ).read_text()
@@ -602,7 +607,7 @@ def test_plots_are_inline_svg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert html.count('class="line baseline"') == 3  # baseline overlaid on the overall plots only
     assert "<details><summary>male=1</summary>" in html
     assert_offline(page)
-    points = evaluation_mod._reliability(data["calibrationHistogramBuckets"]["buckets"])
+    points = _plots._reliability(data["calibrationHistogramBuckets"]["buckets"])
     assert len(points) == 10 and points[0] == pytest.approx((0.05, 0.045))
 
 
@@ -803,7 +808,7 @@ def _examples(features: dict[str, Any]) -> list[bytes]:
     ]
 
 
-def run_task_evaluation(tmp: Path, task: str, thresholds: str) -> tuple[Any, str, dict[str, float]]:
+def run_task_evaluation(tmp: Path, task: str, thresholds: str, *overrides: str) -> tuple[Any, str, dict[str, float]]:
     """A real TFMA run of the EvalConfig the pipeline builds for ``task`` (its metrics, our thresholds),
     on scored examples instead of a model: (config, output folder, what the candidate's metrics must be)."""
     import numpy as np
@@ -812,7 +817,7 @@ def run_task_evaluation(tmp: Path, task: str, thresholds: str) -> tuple[Any, str
 
     from pipelines.build import eval_config
 
-    config = task_config(tmp, task, f"evaluation.thresholds={thresholds}")
+    config = task_config(tmp, task, f"evaluation.thresholds={thresholds}", *overrides)
     ec = eval_config(config)
     del ec.model_specs[:]  # scored examples, no SavedModel: the candidate's scores in "p", the baseline's in "b"
     ec.model_specs.add(name="candidate", label_key="label", prediction_key="p")
@@ -911,3 +916,97 @@ def test_real_tfma_regression_report(tmp_path: Path) -> None:
         "root_mean_squared_error",
         "r_squared",
     ]
+
+
+def regression_schema(tmp: Path, domain: str = "float_domain { min: 0 max: 20 }") -> Path:
+    """The ad_click schema with its label turned into a number in ``domain`` (the regression plots' range)."""
+    text = (REPO / "schemas" / "ad_click" / "schema.pbtxt").read_text()
+    label = 'name: "clicked_on_ad"\n  type: INT\n  int_domain { min: 0 max: 1 is_categorical: true }'
+    assert label in text
+    path = tmp / "schema.pbtxt"
+    path.write_text(text.replace(label, f'name: "clicked_on_ad"\n  type: FLOAT\n  {domain}'))
+    return path
+
+
+@pytest.mark.slow
+def test_real_tfma_regression_plots(tmp_path: Path) -> None:
+    """Issue 20, point 6: predicted against actual and residuals, from TFMA's CalibrationPlot over the label's range."""
+    import numpy as np
+
+    schema = regression_schema(tmp_path)
+    config, out, _ = run_task_evaluation(tmp_path, "regression", "{rmse: {upper_bound: 0.1}}", f"schema.path={schema}")
+    plots = tfma_result.load_evaluation(out)["plots"]
+    buckets = plots["overall"]["calibrationHistogramBuckets"]["buckets"]
+    points = _plots.regression_points(buckets)
+    # Labels ~ N(10, 2), predictions = label + N(0, 0.5): the mean label follows the mean prediction.
+    assert len(points) >= 8 and sum(n for _, _, n in points) == 300
+    assert all(abs(actual - predicted) < 1.5 for predicted, actual, n in points if n >= 20)
+    assert np.corrcoef([p for p, _, _ in points], [a for _, a, _ in points])[0, 1] > 0.95
+    _write_evaluation_report(config, out)
+    html = Path(config.pipeline.root, "reports", "evaluation-run1.html").read_text()
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    assert captions == ["predicted against actual, overall", "residuals, overall"], captions
+    assert 'aria-label="predicted against actual, overall"' in html and 'aria-label="residuals, overall"' in html
+    assert html.count('class="line candidate"') == 2 and html.count('class="line baseline"') == 2
+    assert "EvalConfig" not in html and "CalibrationPlot" not in html
+
+
+def test_missing_counts_empty_value_lists(tmp_path: Path) -> None:
+    """Issue 20, point 3: what TFDV reports for a CSV column with 4 empty cells in 100 (see the slow test):
+    ExampleGen writes them as empty value lists, so num_missing is 0 and tot_num_values is 96."""
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    ds = stats.datasets.add()
+    ds.num_examples = 100
+    numeric_feature(ds, "x", [float(i) for i in range(96)])
+    string_feature(ds, "c", {"a": 50, "b": 46})
+    for f in ds.features:
+        cs = f.num_stats.common_stats if f.HasField("num_stats") else f.string_stats.common_stats
+        cs.num_non_missing, cs.max_num_values = 100, 1
+    out = render_validation_report(tmp_path / "r.html", title="t", statistics=stats, anomalies=[])
+    doc = parse(Path(out).read_text())
+    assert body_rows(doc, "numeric-0")[0].startswith("x 96 4.0% ")
+    assert body_rows(doc, "categorical-0")[0].startswith("c 96 4.0% 2 ")
+
+
+@pytest.mark.slow
+def test_real_tfdv_missing_counts_empty_cells(tmp_path: Path) -> None:
+    """Issue 20, point 3: a CSV with 4% empty cells (read as ExampleGen reads it) shows 4.0% missing."""
+    from components.csv_statistics import csv_statistics
+
+    lines = ["x,c,na,full"]
+    for i in range(200):
+        x = "" if i % 25 == 0 else f"{i * 0.5}"  # 8 of 200 empty
+        c = "" if i % 25 == 7 else "ab"[i % 2]
+        na = "NA" if i % 25 == 11 else str(i)  # a missing-value token, also an empty cell
+        lines.append(f"{x},{c},{na},{i}")
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    stats = csv_statistics([str(tmp_path / "d.csv")])
+    out = render_validation_report(tmp_path / "r.html", title="t", statistics=stats, anomalies=[])
+    doc = parse(Path(out).read_text())
+    rows = {r.split()[0]: r.split()[1:3] for t in ("numeric-0", "categorical-0") for r in body_rows(doc, t)}
+    assert rows == {"x": ["192", "4.0%"], "c": ["192", "4.0%"], "na": ["192", "4.0%"], "full": ["200", "0.0%"]}
+
+
+@pytest.mark.parametrize(
+    ("task", "names"),
+    [
+        ("regression", ["'price'", "evaluation.plot_range", "float_domain", "YAML"]),
+        ("multiclass", ["label.task", "evaluation.metrics"]),
+        ("binary", ["label.task: binary"]),
+    ],
+)
+def test_advice_names_what_to_change_in_the_yaml(tmp_path: Path, task: str, names: list[str]) -> None:
+    """Issue 20, point 6: no advice about an EvalConfig the user never writes; each names a YAML key."""
+    html = Path(
+        render_evaluation_report(tmp_path / "e.html", title="t", metrics={}, task=task, label_column="price")
+    ).read_text()
+    (note,) = re.findall(r'<p class="note" id="no-plots">(.*?)</p>', html, re.S)
+    assert all(n in unescape(note) for n in names), note
+    assert "evaluation.thresholds in the YAML" in html
+    assert not re.search(r"EvalConfig|CalibrationPlot|ConfusionMatrixPlot|tfdv\.", html)
+    validation = Path(
+        render_validation_report(
+            tmp_path / "v.html", title="t", statistics=make_stats(), anomalies=[], previous_statistics=make_stats()
+        )
+    ).read_text()
+    assert "validation.drift.enabled" in validation and "tfdv." not in validation

@@ -16,7 +16,7 @@ from components.gate import write_verdict
 from pipelines.config import load_config
 from pipelines.errors import DataBlockedError, PipelineRunError
 from pipelines.results.mlmd import Execution
-from pipelines.results.summary import collect, component_statuses
+from pipelines.results.summary import collect, component_statuses, run_artifacts
 from pipelines.runners.base import Progress, RunOutcome
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,12 +34,16 @@ class Store:
         cfg.sqlite.filename_uri = str(path)
         cfg.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
         self.store = metadata_store.MetadataStore(cfg)
-        self.ctx_types = {n: self.store.put_context_type(pb.ContextType(name=n)) for n in ("pipeline_run", "node")}
+        kinds = ("pipeline", "pipeline_run", "node")
+        self.ctx_types = {n: self.store.put_context_type(pb.ContextType(name=n)) for n in kinds}
         self.exec_type = self.store.put_execution_type(pb.ExecutionType(name="component"))
         self.verdict_type = self.store.put_artifact_type(pb.ArtifactType(name="ValidationVerdict"))
         self.nodes: dict[str, object] = {}
 
     def context(self, kind: str, name: str):
+        found = self.store.get_context_by_type_and_name(kind, name)
+        if found is not None:
+            return found
         ctx = self.pb.Context(type_id=self.ctx_types[kind], name=name)
         [ctx.id] = self.store.put_contexts([ctx])
         return ctx
@@ -47,6 +51,9 @@ class Store:
     def run(self, run_id: str, states: dict[str, str], verdict: tuple[str, dict] | None = None) -> None:
         """One run: ``{node: state}`` executions, and optionally (node, verdict) published by that node."""
         run = self.context("pipeline_run", run_id)
+        # As TFX's launcher does: the run context is a child of the pipeline's context.
+        parent = self.context("pipeline", self.pipeline)
+        self.store.put_parent_contexts([self.pb.ParentContext(child_id=run.id, parent_id=parent.id)])
         for node, state in states.items():
             if node not in self.nodes:
                 self.nodes[node] = self.context("node", f"{self.pipeline}.{node}")
@@ -133,6 +140,25 @@ def test_summary_is_the_named_run_not_the_newest(config, tmp_path: Path) -> None
     assert second.anomalies == [] and status["Evaluator"] == "skipped"
     with pytest.raises(PipelineRunError, match="component Trainer failed: RuntimeError: boom"):
         second.raise_for_status()
+
+
+def test_the_newest_run_is_this_pipelines_own(config, tmp_path: Path) -> None:
+    """Another pipeline sharing the store ran last: exploring "the latest run" still shows ours."""
+    (tmp_path / "root").mkdir()
+    ours = Store(Path(config.metadata_path), config.pipeline.name)
+    ours.run("ours-1", INGEST, ("DataGate", _verdict(tmp_path, passed=False)))
+    theirs = Store(Path(config.metadata_path), "another_pipeline")
+    theirs.run("theirs-1", {"CsvExampleGen": "COMPLETE"})
+
+    run_id, artifacts = run_artifacts(config, None)
+    assert run_id == "ours-1"
+    assert [a.uri for a in artifacts["ValidationVerdict"]] == [str(tmp_path / "verdict-False")]
+
+
+def test_no_run_of_this_pipeline_explores_nothing(config, tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    Store(Path(config.metadata_path), "another_pipeline").run("theirs-1", {"CsvExampleGen": "COMPLETE"})
+    assert run_artifacts(config, None) == (None, {})
 
 
 def test_a_run_ml_metadata_never_saw_is_reported_without_an_id(config, tmp_path: Path) -> None:

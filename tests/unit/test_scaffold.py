@@ -117,6 +117,30 @@ def test_cardinality_picks_vocabulary_or_hashing() -> None:
     assert choose_transform(col("city", [f"city {i % 5000}" for i in range(20000)])).transform["hash_buckets"] == 4096
 
 
+def test_free_text_is_read_word_by_word_and_says_so() -> None:
+    import numpy as np
+
+    from pipelines.data.generators.tabular import tickets
+
+    header, rows, _ = tickets(np.random.default_rng(0), 400)
+    choice = choose_transform(col("description", [r[header.index("description")] for r in rows]))
+    assert choice.transform["transform"] == "text"
+    assert 8 <= choice.transform["max_tokens"] <= 64 and 10 <= choice.transform["top_k"] <= 10_000
+    assert re.search(r"free text: \d+% distinct values, median \d words .*: text, each word embedded", choice.why)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [f"T{i:05d}" for i in range(100)],  # distinct but one word: an identifier
+        [f"city {i}" for i in range(100)],  # distinct, two words
+        ["called about billing, twice", "said too expensive", "happy"] * 30,  # several words, few values
+    ],
+)
+def test_not_free_text(cells: list[str]) -> None:
+    assert transform_of("c", cells)[0] != "text"
+
+
 @pytest.mark.parametrize(
     "cells, task, positive, classes",
     [
@@ -232,3 +256,40 @@ def test_init_exit_code_for_bad_input(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "t.csv: a header but no data rows" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "configs").exists() and not (tmp_path / "schemas").exists()
+
+
+def test_init_chooses_text_for_the_tickets_description(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.data.generators.tabular import write
+
+    monkeypatch.chdir(tmp_path)
+    write("tickets", str(tmp_path / "data"), 300, seed=1)
+    proc = _init(tmp_path, "--data", "data", "--label", "escalated", "--name", "tickets")
+    assert proc.returncode == 0, proc.stderr
+    config = tmp_path / "configs" / "tickets.yaml"
+    line = next(x for x in config.read_text().splitlines() if x.strip().startswith("description:"))
+    assert "{transform: text, top_k:" in line and "# free text:" in line
+    features = load_config(str(config)).features
+    assert features["description"].transform == "text" and features["opened_at"].transform == "timestamp"
+
+
+def test_regression_label_gets_a_plot_range_written_into_the_config(tmp_path) -> None:
+    """Issue 20, point 6: init gives a regression pipeline the span of its predicted-vs-actual plots."""
+    choice = choose_label(col("price", ["100", "250.5", "300", "", "200"]))
+    assert choice.task == "regression" and choice.plot_range == (80.0, 320.0)  # 100..300 widened by 10% of 200
+    assert choose_label(col("y", ["yes", "no", "no"])).plot_range is None
+
+    data = tmp_path / "d.csv"
+    data.write_text("x,price\n" + "".join(f"{i},{i * 10.5}\n" for i in range(60)))
+    from pipelines.data.scaffold import ScaffoldRequest, scaffold
+
+    done = scaffold(
+        ScaffoldRequest(
+            data=str(data),
+            label="price",
+            name="p",
+            config_path=str(tmp_path / "p.yaml"),
+            schema_path=str(tmp_path / "p.pbtxt"),
+        )
+    )
+    lo, hi = load_config(done.config_path).evaluation.plot_range
+    assert lo <= 0 - 0.1 * 619.5 + 0.01 and hi >= 619.5 + 0.1 * 619.5 - 0.1  # 0..619.5 widened by 10%, 4 digits

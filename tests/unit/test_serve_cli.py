@@ -67,3 +67,47 @@ def test_serves_without_the_training_data(tmp_path: Path, missing: tuple[str, ..
     assert done.returncode == 0, done.stderr
     assert f"--model_config_file={serving / 'models.config'}" in (tmp_path / "args.txt").read_text().splitlines()
     assert sl.served_version(serving, "ad_click") == 7
+
+
+def test_tf_serving_keeps_its_own_log_level(tmp_path: Path) -> None:
+    """Quieting TensorFlow is for the built-in server: an exec'd TF Serving must still print its errors."""
+    config = write_project(tmp_path)
+    sl.publish_version(fake_model(tmp_path / "model"), tmp_path / "serving", "ad_click", version=7)
+    env = fake_tf_serving(tmp_path)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    fake = tmp_path / "bin" / "tensorflow_model_server"
+    fake.write_text(f'#!/bin/sh\necho "level=${{TF_CPP_MIN_LOG_LEVEL:-unset}}" > {tmp_path / "env.txt"}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.serve", "--config", str(config)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "env.txt").read_text().strip() == "level=unset"
+
+
+@pytest.mark.slow
+def test_builtin_server_starts_without_tensorflow_noise(tmp_path: Path) -> None:
+    """No CUDA-registration errors or Python-version FutureWarning on a machine without a GPU (issue 20)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS")}
+    model = tmp_path / "model"
+    build = f"from tests.serving.toy_model import build_toy_model; build_toy_model({str(model)!r})"
+    subprocess.run([sys.executable, "-c", build], cwd=REPO, env=env, check=True, capture_output=True, timeout=180)
+    config = write_project(tmp_path)
+    sl.publish_version(str(model), tmp_path / "serving", "ad_click", version=7)
+    command = [sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin", "--port", "0"]
+    with open(tmp_path / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            first = proc.stdout.readline()  # printed once the served versions are loaded
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            proc.stdout.close()
+    assert "serving ad_click version 7 at http://" in first
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "loaded ad_click version 7" in stderr  # TensorFlow did load
+    assert "cuda" not in stderr.lower() and "FutureWarning" not in stderr, stderr

@@ -32,6 +32,7 @@ def test_model_inputs_per_transform() -> None:
             "f": {"transform": "timestamp", "parts": ["hour", "day_of_week", "month"], "embedding_dim": 2},
             "g": {"transform": "drop"},
             "h": {"transform": "minmax"},
+            "i": {"transform": "text", "top_k": 100, "oov_buckets": 2, "embedding_dim": 4, "max_tokens": 16},
         }
     ).model_inputs()
     assert inputs == [
@@ -44,6 +45,7 @@ def test_model_inputs_per_transform() -> None:
         ModelInput("f_day_of_week", "categorical", 7, 2),
         ModelInput("f_month", "categorical", 12, 2),
         ModelInput("h", "numeric"),
+        ModelInput("i", "tokens", 100 + 2 + 1, 4, length=16),  # + 1: id 0 pads
     ]
 
 
@@ -56,7 +58,7 @@ def test_unknown_transform_message_lists_the_allowed_ones() -> None:
     with pytest.raises(
         transforms.UnknownTransformError,
         match=r"feature 'a': unknown transform 'sqrt'; allowed: zscore, minmax, log, passthrough, "
-        r"bucketize, vocabulary, hash, timestamp, drop$",
+        r"bucketize, vocabulary, hash, timestamp, text, drop$",
     ):
         spec({"a": {"transform": "sqrt"}}).model_inputs()
     with pytest.raises(ValueError, match="feature 'a': has no 'transform'"):
@@ -144,3 +146,15 @@ def test_baseline_is_newest_blessed_model_older_than_candidate() -> None:
     # First run: nothing older is blessed.
     assert previous_blessed([1], models, blessings) is None
     assert previous_blessed([3], [], []) is None
+
+
+def test_text_config_defaults_and_bounds() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from pipelines.config.features import Feature
+
+    text = TypeAdapter(Feature).validate_python({"transform": "text"}).model_dump()
+    assert text == {"transform": "text", "top_k": 10_000, "oov_buckets": 1, "embedding_dim": None, "max_tokens": 32}
+    for bad in ({"top_k": 0}, {"max_tokens": 0}, {"hash_buckets": 64}):
+        with pytest.raises(ValidationError):
+            TypeAdapter(Feature).validate_python({"transform": "text", **bad})

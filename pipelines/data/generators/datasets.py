@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.data.generators.ad_click import LABEL, write_ad_click
-from pipelines.data.generators.tabular import TABLES, write
+from pipelines.data.generators.tabular import MORE_TABLES, TABLES, write
 from pipelines.errors import ConfigError
 
 __all__ = ["DATASETS", "LABELS", "Generated", "generate"]
 
-DATASETS = ["ad_click", *TABLES]  # ad_click, churn (binary), species (multiclass), prices (regression)
+# ad_click, churn (binary), species (multiclass), prices (regression), tickets (binary, free text)
+DATASETS = ["ad_click", *TABLES, *MORE_TABLES]
 # Each data set's label column: a config with this name and label is one `datagen` can make data for.
-LABELS: dict[str, str] = {"ad_click": LABEL, **{name: table[1] for name, table in TABLES.items()}}
+LABELS: dict[str, str] = {"ad_click": LABEL, **{name: t[1] for name, t in {**TABLES, **MORE_TABLES}.items()}}
 
 
 @dataclass(frozen=True)

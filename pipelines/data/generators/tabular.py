@@ -4,6 +4,12 @@
 - ``species`` (multiclass, labels ``heron``/``ibis``/``stork``): bird measurements;
 - ``prices`` (regression): house sale prices.
 
+Beyond the three scaffold tables (:data:`TABLES`), :data:`MORE_TABLES` holds
+
+- ``tickets`` (binary, labels ``Yes``/``No``): support tickets whose escalation depends
+  mostly on words of a free-text ``description`` (almost every value distinct), the table
+  on which the ``text`` transform has to beat hashing the whole string.
+
 All three are written the way real exports look: a UTF-8 byte order mark, missing
 values as empty cells and as ``NA``/``N/A``/``null`` tokens, an integer column with
 a few missing values, quoted fields holding commas, quotes and newlines, an
@@ -27,7 +33,7 @@ import numpy as np
 from components import filesystem as fs
 from pipelines.data.generators.oracle import roc_auc
 
-__all__ = ["TABLES", "churn", "prices", "species", "write"]
+__all__ = ["MORE_TABLES", "TABLES", "churn", "prices", "species", "tickets", "write"]
 
 NA_CYCLE = ["", "NA", "N/A", "null"]
 NOTES = [
@@ -156,17 +162,108 @@ def prices(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]]
     return header, [list(r) for r in zip(*cols, strict=True)], oracle
 
 
-TABLES: dict[str, tuple[Callable[..., tuple[list[str], list[list[Any]], float]], str, str]] = {
-    # name: (generator, label column, task)
+# Words that move a ticket's escalation logit, and neutral filler (both drawn into descriptions).
+TICKET_WORDS = {
+    "refund": 1.6,
+    "cancel": 1.8,
+    "broken": 1.3,
+    "lawyer": 2.2,
+    "outage": 1.2,
+    "charged": 1.0,
+    "thanks": -1.4,
+    "resolved": -1.8,
+    "question": -0.8,
+    "password": -0.6,
+}
+_FILLER = [
+    "the",
+    "my",
+    "our",
+    "app",
+    "account",
+    "order",
+    "invoice",
+    "phone",
+    "screen",
+    "login",
+    "page",
+    "email",
+    "team",
+    "support",
+    "agent",
+    "yesterday",
+    "today",
+    "again",
+    "still",
+    "please",
+    "help",
+    "need",
+    "want",
+    "update",
+    "check",
+    "status",
+    "about",
+    "since",
+    "week",
+    "customer",
+    "service",
+    "message",
+    "call",
+    "delivery",
+    "package",
+    "address",
+    "card",
+    "plan",
+    "upgrade",
+    "settings",
+    "data",
+]
+
+
+def tickets(rng: np.random.Generator, n: int) -> tuple[list[str], list[list[Any]], float]:
+    """logit = -1.2 + the sum of TICKET_WORDS' weights over the description's words + 0.3 [plan basic]."""
+    signal = list(TICKET_WORDS)
+    weights = np.array([TICKET_WORDS[w] for w in signal])
+    descriptions, logit = [], np.full(n, -1.2)
+    for i in range(n):
+        words = list(rng.choice(_FILLER, rng.integers(3, 8)))
+        picked = rng.choice(len(signal), rng.integers(0, 3), replace=False)
+        logit[i] += weights[picked].sum()
+        words += [signal[j] for j in picked]
+        rng.shuffle(words)
+        text = " ".join(words)
+        # As people type: a capital, a comma, an exclamation mark (the tokenizer must see through them).
+        text = text.capitalize() if rng.random() < 0.5 else text
+        descriptions.append(text + rng.choice(["", ".", "!", ", thx"]) if rng.random() < 0.6 else text)
+    plan = rng.choice(["basic", "plus", "pro"], n, p=[0.5, 0.3, 0.2])
+    logit += 0.3 * (plan == "basic")
+    p = 1 / (1 + np.exp(-logit))
+    label = np.where(rng.random(n) < p, "Yes", "No")
+    opened, _ = _datetimes(rng, n)
+    header = ["ticket_id", "plan", "opened_at", "description", "escalated"]
+    cols = [
+        [f"T{i:07d}" for i in rng.permutation(n)],
+        plan.tolist(),
+        opened,
+        _missing(rng, descriptions, 0.02),
+        label.tolist(),
+    ]
+    return header, [list(r) for r in zip(*cols, strict=True)], roc_auc((label == "Yes").astype(int), p)
+
+
+TableMaker = Callable[..., tuple[list[str], list[list[Any]], float]]
+TABLES: dict[str, tuple[TableMaker, str, str]] = {
+    # name: (generator, label column, task); the scaffold's example per task
     "churn": (churn, "churned", "binary"),
     "species": (species, "species", "multiclass"),
     "prices": (prices, "price", "regression"),
 }
+MORE_TABLES: dict[str, tuple[TableMaker, str, str]] = {"tickets": (tickets, "escalated", "binary")}
 
 
 def write(name: str, out_dir: str, rows: int, seed: int = 0) -> tuple[str, float]:
     """Write ``<out_dir>/<name>.csv`` (with a BOM); returns (path, the rule's own score on it)."""
-    make = TABLES[name][0]
+    make = {**TABLES, **MORE_TABLES}[name][0]
     header, data, oracle = make(np.random.default_rng(seed), rows)
     text = io.StringIO()
     w = csv.writer(text, lineterminator="\r\n")

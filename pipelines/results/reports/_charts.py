@@ -143,43 +143,65 @@ def xy(
     diagonal: bool = True,
     size: int = 260,
     points: bool = False,
+    x_range: tuple[float, float] = (0.0, 1.0),
+    y_range: tuple[float, float] = (0.0, 1.0),
+    zero_line: bool = False,
+    notes: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """A unit-square line chart (ROC, calibration): ``series`` of (name, [(x, y)], css class)."""
-    pad_l, pad_b, pad_t, pad_r = 34, 30, 8, 8
+    """A square line chart: ``series`` of (name, [(x, y)], css class) over ``x_range`` x ``y_range``
+    (the unit square for ROC and calibration). ``diagonal`` draws y = x, ``zero_line`` y = 0;
+    ``notes`` (one list per series, one text per point) extend the points' tooltips."""
+    pad_l, pad_b, pad_t, pad_r = 40, 30, 8, 8
     pw, ph = size - pad_l - pad_r, size - pad_b - pad_t
+    (x0, x1), (y0, y1) = x_range, y_range
+    xs, ys = (x1 - x0) or 1.0, (y1 - y0) or 1.0
 
     def px(x: float) -> float:
-        return pad_l + min(max(x, 0.0), 1.0) * pw
+        return pad_l + min(max((x - x0) / xs, 0.0), 1.0) * pw
 
     def py(y: float) -> float:
-        return pad_t + ph - min(max(y, 0.0), 1.0) * ph
+        return pad_t + ph - min(max((y - y0) / ys, 0.0), 1.0) * ph
 
-    ticks = [{"text": f"{t:g}", "x": _r(px(t)), "y": _r(py(t) + 3)} for t in (0.0, 0.5, 1.0)]
+    def tick(t: float) -> str:
+        return f"{t:.3g}"
+
+    marks = (0.0, 0.5, 1.0)
     lines = []
-    for name, pts, cls in series:
-        clean = [(float(x), float(y)) for x, y in pts if finite(x) is not None and finite(y) is not None]
+    for i, (name, pts, cls) in enumerate(series):
+        extra = list(notes[i]) if notes is not None and i < len(notes) else []
+        clean = [
+            (float(x), float(y), extra[j] if j < len(extra) else "")
+            for j, (x, y) in enumerate(pts)
+            if finite(x) is not None and finite(y) is not None
+        ]
         if clean:
             lines.append(
                 {
                     "name": name,
                     "cls": cls,
-                    "points": " ".join(f"{_r(px(x))},{_r(py(y))}" for x, y in clean),
+                    "points": " ".join(f"{_r(px(x))},{_r(py(y))}" for x, y, _ in clean),
                     "dots": [
-                        {"cx": _r(px(x)), "cy": _r(py(y)), "title": f"{name}: ({x:.3f}, {y:.3f})"} for x, y in clean
+                        {"cx": _r(px(x)), "cy": _r(py(y)), "title": f"{name}: ({x:.4g}, {y:.4g}){note}"}
+                        for x, y, note in clean
                     ]
                     if points
                     else [],
                 }
             )
+    lo, hi = max(x0, y0), min(x1, y1)  # y = x inside the frame
     return {
         "width": size,
         "height": size,
         "label": title,
         "frame": {"x": pad_l, "y": pad_t, "w": pw, "h": ph},
-        "ticks": ticks,
+        "x_ticks": [{"text": tick(x0 + m * xs), "x": _r(px(x0 + m * xs))} for m in marks],
+        "y_ticks": [{"text": tick(y0 + m * ys), "y": _r(py(y0 + m * ys) + 3)} for m in marks],
         "tick_x_y": size - pad_b + 12,
         "tick_y_x": pad_l - 4,
-        "diagonal": {"x1": _r(px(0)), "y1": _r(py(0)), "x2": _r(px(1)), "y2": _r(py(1))} if diagonal else None,
+        "diagonal": {"x1": _r(px(lo)), "y1": _r(py(lo)), "x2": _r(px(hi)), "y2": _r(py(hi))}
+        if diagonal and hi > lo
+        else None,
+        "zero": {"x1": _r(px(x0)), "x2": _r(px(x1)), "y": _r(py(0.0))} if zero_line and y0 <= 0.0 <= y1 else None,
         "lines": lines,
         "x_label": x_label,
         "x_label_x": _r(pad_l + pw / 2),

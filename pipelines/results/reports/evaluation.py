@@ -4,29 +4,26 @@ Give it the Evaluator's output folder (``eval_result_uri``; read by
 :func:`~pipelines.results.reports.tfma_result.load_evaluation`) or the numbers themselves, as
 ``pipelines.results.summary.RunSummary`` holds them. Explicit arguments win over what is read
 from the folder. Plot data TFMA wrote (``CalibrationPlot``, ``ConfusionMatrixPlot``)
-is drawn as inline SVG: ROC and precision-recall curves and a reliability diagram.
+is drawn as inline SVG: for a binary label ROC and precision-recall curves and a reliability
+diagram; for a regression label predicted against actual and residuals per prediction bucket.
 Metric names and row order come from :mod:`components.metric_names`; the page is
 ``templates/evaluation.html.j2``.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from components.evaluation_results import number
 from components.metric_names import ORDER, label, output_name
-from pipelines.results.reports import _charts
 from pipelines.results.reports._format import DASH, fmt_diff, fmt_metric
+from pipelines.results.reports._plots import no_plots_note, plots_section
 from pipelines.results.reports._render import render, write_report
 from pipelines.results.reports.tfma_result import load_evaluation
 
 __all__ = ["load_evaluation", "render_evaluation_report"]
-
-MAX_PLOTTED_SLICES = 12
 
 
 def _metric_order(names: Iterable[str]) -> list[str]:
@@ -38,104 +35,6 @@ def _metric_order(names: Iterable[str]) -> list[str]:
         return (ORDER.index(base) if base in ORDER else len(ORDER), base, int(digits.group()) if digits else -1, name)
 
     return sorted(set(names), key=key)
-
-
-# --- plots --------------------------------------------------------------------------------------
-
-
-def _curve(matrices: Sequence[Mapping[str, Any]], x_key: str, y_key: str) -> list[tuple[float, float]]:
-    points = []
-    for m in matrices:
-        # Proto-to-JSON drops zeros, so a missing rate is 0.
-        x, y = number(m.get(x_key, 0.0)), number(m.get(y_key, 0.0))
-        if x is not None and y is not None:
-            points.append((x, y))
-    points.sort()
-    kept: list[tuple[float, float]] = []
-    for p in points:  # a few hundred points draw the same curve as a thousand
-        if not kept or abs(p[0] - kept[-1][0]) + abs(p[1] - kept[-1][1]) > 0.004 or p is points[-1]:
-            kept.append(p)
-    return kept
-
-
-def _reliability(buckets: Sequence[Mapping[str, Any]], bins: int = 10) -> list[tuple[float, float]]:
-    """(mean prediction, mean label) per prediction decile, from TFMA's fine calibration histogram."""
-    n = [0.0] * bins
-    label_sum = [0.0] * bins
-    pred = [0.0] * bins
-    for b in buckets:
-        lower = b.get("lowerThresholdInclusive", 0.0)
-        low = -math.inf if lower == "-Infinity" else (number(lower) if number(lower) is not None else 0.0)
-        i = min(max(math.floor(low * bins) if math.isfinite(low) else 0, 0), bins - 1)
-        n[i] += number(b.get("numWeightedExamples", 0.0)) or 0.0
-        label_sum[i] += number(b.get("totalWeightedLabel", 0.0)) or 0.0
-        pred[i] += number(b.get("totalWeightedRefinedPrediction", 0.0)) or 0.0
-    return [(pred[i] / n[i], label_sum[i] / n[i]) for i in range(bins) if n[i] > 0]
-
-
-def _figures(
-    slice_name: str, data: Mapping[str, Any], baseline: Mapping[str, Any] | None, auc: float | None
-) -> list[dict[str, Any]]:
-    """ROC, precision-recall and calibration charts of one slice: [{chart, caption}]."""
-    figures = []
-    matrices = (data.get("confusionMatrixAtThresholds") or {}).get("matrices") or []
-    base_matrices = ((baseline or {}).get("confusionMatrixAtThresholds") or {}).get("matrices") or []
-    if matrices:
-        roc = [("candidate", _curve(matrices, "falsePositiveRate", "recall"), "candidate")]
-        pr = [("candidate", _curve(matrices, "recall", "precision"), "candidate")]
-        if base_matrices:
-            roc.append(("baseline", _curve(base_matrices, "falsePositiveRate", "recall"), "baseline"))
-            pr.append(("baseline", _curve(base_matrices, "recall", "precision"), "baseline"))
-        caption = f"ROC, {slice_name}" + (f" (AUC {auc:.4f})" if auc is not None else "")
-        figures.append(
-            {
-                "caption": caption,
-                "chart": _charts.xy(
-                    roc, x_label="false positive rate", y_label="true positive rate (recall)", title=caption
-                ),
-            }
-        )
-        caption = f"precision-recall, {slice_name}"
-        figures.append(
-            {
-                "caption": caption,
-                "chart": _charts.xy(pr, x_label="recall", y_label="precision", title=caption, diagonal=False),
-            }
-        )
-    buckets = (data.get("calibrationHistogramBuckets") or {}).get("buckets") or []
-    if buckets:
-        series = [("candidate", _reliability(buckets), "candidate")]
-        base_buckets = ((baseline or {}).get("calibrationHistogramBuckets") or {}).get("buckets") or []
-        if base_buckets:
-            series.append(("baseline", _reliability(base_buckets), "baseline"))
-        caption = f"calibration, {slice_name}: mean label per prediction decile"
-        figures.append(
-            {
-                "caption": caption,
-                "chart": _charts.xy(
-                    series, x_label="mean prediction", y_label="mean label", title=caption, points=True
-                ),
-            }
-        )
-    return figures
-
-
-def _plots(
-    plots: Mapping[str, Any], baseline_plots: Mapping[str, Any], values: Mapping[str, Mapping[str, float]]
-) -> dict[str, Any]:
-    """The plots section: overall first, then up to MAX_PLOTTED_SLICES - 1 slices."""
-    names = sorted(plots, key=lambda n: (n != "overall", n))
-    return {
-        "baseline": bool(baseline_plots),
-        "not_drawn": max(len(names) - MAX_PLOTTED_SLICES, 0),
-        "slices": [
-            {
-                "name": name,
-                "figures": _figures(name, plots[name], baseline_plots.get(name), values.get(name, {}).get("auc")),
-            }
-            for name in names[:MAX_PLOTTED_SLICES]
-        ],
-    }
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -263,6 +162,7 @@ def render_evaluation_report(
     blessed: bool | None = None,
     run_info: dict[str, Any] | None = None,
     task: str = "binary",
+    label_column: str | None = None,
 ) -> str:
     """Write the model-evaluation report to ``out_path`` (atomically) and return the path written.
 
@@ -281,7 +181,9 @@ def render_evaluation_report(
             ``None`` means unknown; ``[]`` means every threshold passed.
         blessed: the Evaluator's verdict; ``None`` shows TFMA's validation result if there is one.
         run_info: extra facts for the header (pipeline, run id, model path...), shown as given.
-        task: the label's task (``binary``, ``multiclass``, ``regression``), for config-keyed thresholds.
+        task: the label's task (``binary``, ``multiclass``, ``regression``), for config-keyed thresholds
+            and which plots to draw.
+        label_column: the label's column, named in the advice when a regression has no plots.
 
     Example:
         >>> render_evaluation_report(
@@ -326,6 +228,9 @@ def render_evaluation_report(
         thresholds=_threshold_rows(threshold_rows, metrics, failed, task),
         slices=_slice_table(slices, slice_diffs),
         slice_diffs=bool(slice_diffs),
-        plots=_plots(loaded.get("plots", {}), loaded.get("baseline_plots", {}), {"overall": metrics, **slices}),
+        plots=plots_section(
+            loaded.get("plots", {}), loaded.get("baseline_plots", {}), {"overall": metrics, **slices}, task
+        ),
+        no_plots=no_plots_note(task, label_column),
     )
     return write_report(out_path, html)

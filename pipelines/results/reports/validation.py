@@ -160,21 +160,39 @@ def _value_counts(string_stats: Any) -> tuple[dict[str, float], bool]:
     return counts, bool(string_stats.unique) and len(counts) >= string_stats.unique
 
 
-# The "missing" column reads num_missing only; a cell ExampleGen wrote as an empty value list is
-# not counted there (issue 20, item 3: a column with 3-5% empty cells shows 0.0%).
+def _presence(cs: Any) -> tuple[float, float, float]:
+    """(examples with a value, examples missing it, all examples) from a feature's ``common_stats``.
+
+    TFDV's ``num_missing`` counts examples without the feature; ExampleGen writes an empty CSV
+    cell as the feature with an empty value list, which TFDV counts as non-missing. For a
+    feature of at most one value per example (every CSV column) the empty lists are exactly
+    ``num_non_missing - tot_num_values``; for longer lists, TFDV's quantiles of values per
+    example (``num_values_histogram``) give the share of examples with none.
+    """
+    total = cs.num_non_missing + cs.num_missing
+    if not cs.num_non_missing or cs.min_num_values > 0:
+        empty = 0.0
+    elif cs.max_num_values <= 1:
+        empty = float(cs.num_non_missing - cs.tot_num_values)
+    else:
+        empty = sum(b.sample_count for b in cs.num_values_histogram.buckets if b.high_value < 1)
+    present = max(cs.num_non_missing - empty, 0.0)
+    return present, total - present, total
+
+
 def _numeric_row(feature: Any, prev: Any) -> dict[str, Any]:
     ns, cs = feature.num_stats, feature.num_stats.common_stats
-    total = cs.num_non_missing + cs.num_missing
+    present, missing, total = _presence(cs)
     values = cs.tot_num_values or cs.num_non_missing
     prev_hist = _histogram(prev.num_stats) if prev is not None and prev.HasField("num_stats") else None
 
     def stat(value: float) -> str:  # an all-missing feature has zeros, not statistics
-        return fmt_num(value) if cs.num_non_missing else DASH
+        return fmt_num(value) if present else DASH
 
     return {
         "cells": [
-            fmt_num(cs.num_non_missing),
-            fmt_pct(cs.num_missing, total),
+            fmt_num(present),
+            fmt_pct(missing, total),
             stat(ns.mean),
             stat(ns.std_dev),
             stat(ns.min),
@@ -188,7 +206,7 @@ def _numeric_row(feature: Any, prev: Any) -> dict[str, Any]:
 
 def _categorical_row(feature: Any, prev: Any) -> dict[str, Any]:
     ss, cs = feature.string_stats, feature.string_stats.common_stats
-    total = cs.num_non_missing + cs.num_missing
+    present, missing, total = _presence(cs)
     prev_counts, prev_complete, scale = None, False, 1.0
     if prev is not None and prev.HasField("string_stats"):
         prev_counts, prev_complete = _value_counts(prev.string_stats)
@@ -206,10 +224,10 @@ def _categorical_row(feature: Any, prev: Any) -> dict[str, Any]:
         items.append((tv.value, tv.frequency, prev_value))
     row: dict[str, Any] = {
         "cells": [
-            fmt_num(cs.num_non_missing),
-            fmt_pct(cs.num_missing, total),
+            fmt_num(present),
+            fmt_pct(missing, total),
             fmt_num(ss.unique),
-            fmt_num(ss.avg_length) if cs.num_non_missing else DASH,
+            fmt_num(ss.avg_length) if present else DASH,
         ],
         "chart": None,
         "more": None,
@@ -242,15 +260,10 @@ def _dataset_view(index: int, dataset: Any, previous: Any, flagged: set[str], id
         else:
             cs = _common(feature)
             kind = feature.DESCRIPTOR.fields_by_name["type"].enum_type.values_by_number[feature.type].name
+            present, missing, total = _presence(cs) if cs else (None, None, None)
             group, row = (
                 "other",
-                {
-                    "cells": [
-                        kind,
-                        fmt_num(cs.num_non_missing) if cs else DASH,
-                        fmt_pct(cs.num_missing, cs.num_non_missing + cs.num_missing) if cs else DASH,
-                    ]
-                },
+                {"cells": [kind, fmt_num(present) if cs else DASH, fmt_pct(missing, total) if cs else DASH]},
             )
         groups[group].append({"name": name, "id": row_id, "flagged": name in flagged, **row})
     prev_note = f" (previous span: {previous.num_examples:,})" if previous is not None else ""

@@ -55,5 +55,6 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             blessed=summary.blessed,
             run_info=info,
             task=config.label.task,
+            label_column=config.label.column,
         )
     return written
