@@ -296,7 +296,7 @@ def choose_label(p: ColumnProfile, task: str | None = None) -> LabelChoice:
         return LabelChoice(
             "regression",
             why=f"{p.kind} values {_num(lo)}..{_num(hi)}: regression",
-            plot_range=(float(_num(lo - margin)), float(_num(hi + margin))),
+            plot_range=(lo - margin, hi + margin),
         )
     if p.overflow or n > MULTICLASS_MAX:
         raise ScaffoldError(f"label column {p.name!r} has {n} values; too many for {task} (at most {MULTICLASS_MAX})")

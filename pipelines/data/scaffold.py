@@ -295,7 +295,7 @@ def config_text(
             line = f"{line}, change: {{{change}}}" if line else f"change: {{{change}}}"
         out.append(f"    {metric}: {{{line}}}")
     if label_choice.plot_range is not None:
-        lo, hi = (f"{v:g}" for v in label_choice.plot_range)
+        lo, hi = (f"{v:.10g}" for v in label_choice.plot_range)  # enough digits to keep low < high
         out.append(
             f"  plot_range: [{lo}, {hi}]{'':<8}# predicted-vs-actual plots: the sample's label range, widened 10%"
         )

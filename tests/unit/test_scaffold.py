@@ -293,3 +293,22 @@ def test_regression_label_gets_a_plot_range_written_into_the_config(tmp_path) ->
     )
     lo, hi = load_config(done.config_path).evaluation.plot_range
     assert lo <= 0 - 0.1 * 619.5 + 0.01 and hi >= 619.5 + 0.1 * 619.5 - 0.1  # 0..619.5 widened by 10%, 4 digits
+
+
+def test_plot_range_of_a_narrow_label_stays_ordered(tmp_path) -> None:
+    """Values close together far from zero (1,000,000..1,000,010) still give low < high in the YAML."""
+    data = tmp_path / "d.csv"
+    data.write_text("x,price\n" + "".join(f"{i},{1_000_000 + i % 11}.5\n" for i in range(60)))
+    from pipelines.data.scaffold import ScaffoldRequest, scaffold
+
+    done = scaffold(
+        ScaffoldRequest(
+            data=str(data),
+            label="price",
+            name="p",
+            config_path=str(tmp_path / "p.yaml"),
+            schema_path=str(tmp_path / "p.pbtxt"),
+        )
+    )
+    lo, hi = load_config(done.config_path).evaluation.plot_range
+    assert lo <= 1_000_000.5 - 1 and hi >= 1_000_010.5 + 1
