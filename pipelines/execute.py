@@ -37,7 +37,7 @@ from pipelines.data.preflight import preflight
 from pipelines.errors import ConfigError, PreflightError
 from pipelines.results.records import cached_summary, record_success
 from pipelines.results.summary import RunSummary, collect, preflight_summary
-from pipelines.runners.base import Progress, step
+from pipelines.runners.base import Progress
 from pipelines.runners.logs import quiet_libraries
 
 __all__ = ["ENGINES", "RunOptions", "run_pipeline"]
@@ -152,9 +152,9 @@ def _unchanged(config: PipelineConfig, options: RunOptions, out: TextIO | None, 
 
 def _replay(components: Sequence[Mapping[str, Any]], out: TextIO | None) -> None:
     """One end line per recorded component, as the engine's progress prints them."""
-    width = max((len(c["name"]) for c in components), default=0)
-    for i, c in enumerate(components, start=1):
-        _print(out, f"{step(i, len(components))} {c['name']:<{width}}  {c['status']:<7} {float(c['seconds']):6.1f} s")
+    progress = Progress({c["name"]: [c["name"]] for c in components}, out)
+    for c in components:
+        progress.ended(c["name"], c["status"], float(c["seconds"]))
 
 
 def write_summary(path: str, summary: RunSummary) -> None:

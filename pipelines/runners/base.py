@@ -131,15 +131,22 @@ class Progress:
         line.finished.add(node)
         line.cached = line.cached and cached
         if line.finished >= set(line.nodes):
-            status = "cached" if line.cached else "ran"
-            self._print(line, f"{status:<7} {self._seconds(line):6.1f} s")
+            self._end(line, "cached" if line.cached else "ran", self._seconds(line))
 
     def failed(self, node: str) -> None:
         """``node`` failed: ``blocked`` when it is a gate's stop node, else ``failed``."""
         line = self._by_node.get(node)
         if line is not None:
-            status = "blocked" if node in self._stop_nodes else "failed"
-            self._print(line, f"{status:<7} {self._seconds(line):6.1f} s")
+            self._end(line, "blocked" if node in self._stop_nodes else "failed", self._seconds(line))
+
+    def ended(self, name: str, status: str, seconds: float) -> None:
+        """Component ``name``'s end line with a known status and time (a recorded run, replayed)."""
+        line = next((line for line in self._lines if line.name == name), None)
+        if line is not None:
+            self._end(line, status, seconds)
+
+    def _end(self, line: _Line, status: str, seconds: float) -> None:
+        self._print(line, f"{status:<7} {seconds:6.1f} s")
 
     @staticmethod
     def _seconds(line: _Line) -> float:
