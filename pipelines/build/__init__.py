@@ -3,7 +3,7 @@
 Pure: builds, never runs. TFX is imported only inside the functions that build.
 """
 
-from pipelines.build.evaluation import eval_config, tfma_metric
+from pipelines.build.evaluation import eval_config
 from pipelines.build.pipeline import (
     GENERIC_PREPROCESSING_FN,
     GENERIC_RUN_FN,
@@ -31,5 +31,4 @@ __all__ = [
     "stage_schema",
     "staged_schema_path",
     "stop_nodes",
-    "tfma_metric",
 ]

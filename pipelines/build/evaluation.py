@@ -63,16 +63,6 @@ def regression_plot(config: PipelineConfig) -> Any:
     return tfma.MetricConfig(class_name="CalibrationPlot", config=json.dumps(kwargs))
 
 
-def tfma_metric(task: str, name: str) -> tuple[str, str]:
-    """(class name, module) of one of our metric keys for ``task``: ``components.metric_names.tfma_class``.
-
-    Example:
-        >>> tfma_metric("regression", "r2")
-        ('RSquared', 'components.tfma_metrics')
-    """
-    return metric_names.tfma_class(task, name)
-
-
 def _threshold(t: Any) -> Any:
     import tensorflow_model_analysis as tfma
 

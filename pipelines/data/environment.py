@@ -27,7 +27,7 @@ from pipelines.config import PipelineConfig
 from pipelines.config.source import KeyProblem
 from pipelines.data.sources import resolve
 
-__all__ = ["ENVIRONMENT_CHECKS", "check_environment", "schema_columns"]
+__all__ = ["ENVIRONMENT_CHECKS", "check_environment"]
 
 
 def check_environment(config: PipelineConfig) -> None:
@@ -40,16 +40,6 @@ def check_environment(config: PipelineConfig) -> None:
     problems = [p for check in ENVIRONMENT_CHECKS for p in check(config)]
     if problems:
         raise config.origin.error(problems)
-
-
-def schema_columns(path: str) -> list[str]:
-    """Top-level feature names of a text-format TFDV schema, in schema order.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        components.schema_file.SchemaFileError: the file is not a text-format Schema.
-    """
-    return feature_names(read_schema(path))
 
 
 def _data_hint(cfg: PipelineConfig) -> str:
@@ -121,7 +111,7 @@ def check_schema_file(cfg: PipelineConfig) -> list[KeyProblem]:
     if not fs.isfile(path):
         return [("schema.path", f"schema file {path} does not exist; fix the path, or remove schema.path to infer one")]
     try:
-        names = schema_columns(path)
+        names = feature_names(read_schema(path))
     except (OSError, UnicodeDecodeError, SchemaFileError) as exc:
         return [("schema.path", f"{exc}; fix the file, or remove schema.path to infer one")]
     if not names:

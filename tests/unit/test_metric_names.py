@@ -124,11 +124,3 @@ def test_labels() -> None:
     assert metric_names.label("binary_accuracy") == "binary_accuracy"  # what the report and summary print
     assert metric_names.label("precision[classId:2]") == "precision[classId:2]"
     assert metric_names.label("not_in_the_table") == "not_in_the_table"
-
-
-def test_build_alias_is_the_table() -> None:
-    from pipelines.build import tfma_metric
-
-    for m in metric_names.TABLE:
-        for task in m.tasks:
-            assert tfma_metric(task, m.key) == metric_names.tfma_class(task, m.key)

@@ -50,7 +50,6 @@ PUBLIC_API: dict[str, list[str]] = {
         "stage_schema",
         "staged_schema_path",
         "stop_nodes",
-        "tfma_metric",
     ],
     "pipelines.runners": [
         "LocalRunner",
