@@ -7,6 +7,12 @@ VENV      := .venv
 VPY       := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 STAMP     := $(VENV)/.installed
+# The `airflow` extra (pyproject.toml), locked apart: installed over the base set by `make airflow`
+# and `make test`, never by `make setup`. Its stamp is newer than $(STAMP), so a `make setup` that
+# did not re-sync leaves Airflow in place, and one that did (a changed requirements.lock) is followed
+# by a reinstall at the next `make test`.
+AIRFLOW_LOCK  := requirements-airflow.lock
+AIRFLOW_STAMP := $(VENV)/.airflow-installed
 ROWS      ?= 20000
 CONFIG    ?= configs/ad_click.yaml
 PYTEST_ARGS ?=
@@ -16,7 +22,7 @@ PYTEST_ARGS ?=
 PYTHON310 := $(shell command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && command -v python3.10 \
                || ls -1d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10 2>/dev/null | tail -n 1)
 
-.PHONY: help setup browser run lint test test-fast lock clean
+.PHONY: help setup browser run lint test test-fast lock clean airflow lock-airflow wheel image
 
 help:
 	@echo "make setup      create .venv (Python 3.10) and install the locked dependencies"
@@ -25,6 +31,10 @@ help:
 	@echo "make test       run the whole test suite (TEST=fast for unit tests only)"
 	@echo "make test-fast  unit tests only (no TFX pipeline runs)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
+	@echo "make airflow    install Airflow (the 'airflow' extra) from requirements-airflow.lock"
+	@echo "make lock-airflow  re-resolve requirements-airflow.lock, base versions as constraints"
+	@echo "make wheel      build dist/declarative_tfx-*.whl: the code Dataflow workers and the Vertex image install"
+	@echo "make image      build the Vertex AI image (configs/image/Dockerfile; needs a Docker engine)"
 
 setup: $(STAMP) browser
 
@@ -73,7 +83,24 @@ lint: $(STAMP)
 	echo "lint-imports"; $(VENV)/bin/lint-imports --no-logo || status=1; \
 	exit $$status
 
-test: setup
+airflow: $(AIRFLOW_STAMP)
+
+# --no-deps: the lock is the whole resolved set (base + Airflow); nothing else is resolved here.
+$(AIRFLOW_STAMP): $(AIRFLOW_LOCK) $(STAMP)
+	$(VPY) -m uv pip install --python $(VPY) --no-deps -r $(AIRFLOW_LOCK)
+	@touch $@
+
+# The base lock is the constraint set, so Airflow moves no base version, except two that cannot
+# hold: opentelemetry-* (Airflow's OTLP exporter needs protobuf<5 releases, TFX pins protobuf 3.20)
+# and rich, kept at the base version over flask-limiter's <14 bound (import-linter needs >=14).
+lock-airflow: setup
+	grep -v '^opentelemetry-' requirements.lock > $(VENV)/airflow-constraints.txt
+	grep '^rich==' requirements.lock > $(VENV)/airflow-overrides.txt
+	$(VPY) -m uv pip compile pyproject.toml --extra airflow --extra dev --python-version 3.10 \
+	  --python-platform x86_64-unknown-linux-gnu --no-header \
+	  -c $(VENV)/airflow-constraints.txt --override $(VENV)/airflow-overrides.txt -o $(AIRFLOW_LOCK)
+
+test: setup $(AIRFLOW_STAMP)
 ifeq ($(TEST),fast)
 	$(VPY) -m pytest -m "not slow" $(PYTEST_ARGS)
 else
@@ -89,3 +116,13 @@ lock: setup
 
 clean:
 	rm -rf $(VENV) runs data .pytest_cache
+
+# The worker wheel: Dataflow stages it (beam.dataflow.extra_package), the Vertex image installs it.
+# Offline: the venv's setuptools builds it (no build isolation, nothing downloaded).
+wheel:
+	$(VPY) -m pip wheel --no-deps --no-build-isolation --disable-pip-version-check -q -w dist .
+
+# Not runnable on the development machine (no Docker engine): run it where Docker runs, then push.
+IMAGE ?= declarative-tfx:0.1.0
+image: wheel
+	docker build -f configs/image/Dockerfile -t $(IMAGE) .

@@ -20,3 +20,18 @@ def previous_blessed(candidate_ids: list[int], models: list[Any], blessings: lis
         if model.id in blessed:
             return model, blessed[model.id]
     return None
+
+
+def is_self_baseline(candidate_uris: list[str], baseline_uris: list[str]) -> bool:
+    """True when the resolved baseline is the candidate itself (a stock resolver on a cached rerun).
+
+    TFX's stock ``LatestBlessedModelStrategy`` (the only model resolver Kubeflow V2 compiles)
+    returns the latest blessed model; when the Trainer was cached that is this run's model.
+    Comparing a model with itself proves nothing, so the Evaluator drops such a baseline.
+
+    Example:
+        >>> is_self_baseline(["gs://b/Trainer/model/7"], ["gs://b/Trainer/model/7"])
+        True
+    """
+    candidates = {uri.rstrip("/") for uri in candidate_uris}
+    return any(uri.rstrip("/") in candidates for uri in baseline_uris)

@@ -1,8 +1,11 @@
 """The one filesystem seam: every read, list, write and delete of a path that may be remote.
 
-Local paths use the standard library (no import cost); a path with a scheme (``gs://...``)
-goes through TensorFlow's filesystems (``tf.io.gfile``, which TFX's ``fileio`` uses too), imported only then.
-Code above this module never branches on the scheme.
+Local paths use the standard library (no import cost); ``gs://`` paths go through
+google-cloud-storage (:mod:`components.gcs`: Application Default Credentials, or the emulator named by
+``STORAGE_EMULATOR_HOST``), and TFX's ``fileio`` reaches them through the same client
+(:mod:`components.gcs_fileio`); any other scheme (``ram://``...) goes through TensorFlow's filesystems
+(``tf.io.gfile``). Each is imported only when such a path is touched. Code above this module never
+branches on the scheme.
 
 Writes are atomic: :func:`write_bytes` / :func:`write_text` write a uniquely named temporary
 file in the target's directory, flush and fsync it, then rename it over the target, so a
@@ -36,12 +39,14 @@ __all__ = [
     "copy",
     "dirname",
     "exists",
+    "fingerprint",
     "glob",
     "is_remote",
     "isdir",
     "isfile",
     "join",
     "listdir",
+    "local_copy",
     "makedirs",
     "mtime_ns",
     "open_file",
@@ -62,7 +67,31 @@ def is_remote(path: str) -> bool:
     return "://" in str(path)
 
 
-def _remote() -> Any:
+def _remote(path: str) -> Any:
+    """The backend of a remote ``path``: :mod:`components.gcs` for ``gs://``, else TensorFlow's."""
+    if str(path).startswith("gs://"):
+        from components import gcs
+
+        return SimpleNamespace(
+            exists=gcs.exists,
+            isdir=gcs.isdir,
+            isfile=gcs.isfile,
+            listdir=gcs.listdir,
+            glob=gcs.glob,
+            walk=gcs.walk,
+            stat=gcs.stat,
+            makedirs=gcs.makedirs,
+            open=lambda p, mode: gcs.open_read(p),
+            rename=gcs.rename,
+            remove=gcs.remove,
+            rmtree=gcs.rmtree,
+            write=gcs.write_bytes,
+            NotFoundError=FileNotFoundError,
+        )
+    return _tensorflow()
+
+
+def _tensorflow() -> Any:
     """TensorFlow's filesystems (``tf.io.gfile``: gs:// and the others TF registers), which TFX's own
     ``fileio`` also uses; imported only when a remote path is touched. A serving host has TensorFlow
     but not TFX, so the seam depends on TensorFlow alone."""
@@ -73,6 +102,7 @@ def _remote() -> Any:
     return SimpleNamespace(
         exists=gfile.exists,
         isdir=gfile.isdir,
+        isfile=lambda p: gfile.exists(p) and not gfile.isdir(p),
         listdir=gfile.listdir,
         glob=gfile.glob,
         walk=gfile.walk,
@@ -82,6 +112,7 @@ def _remote() -> Any:
         rename=gfile.rename,
         remove=gfile.remove,
         rmtree=gfile.rmtree,
+        write=None,
         NotFoundError=tf.errors.NotFoundError,
     )
 
@@ -126,30 +157,28 @@ def basename(path: str) -> str:
 
 
 def exists(path: str) -> bool:
-    return _remote().exists(path) if is_remote(path) else os.path.exists(path)
+    return _remote(path).exists(path) if is_remote(path) else os.path.exists(path)
 
 
 def isdir(path: str) -> bool:
-    return _remote().isdir(path) if is_remote(path) else os.path.isdir(path)
+    return _remote(path).isdir(path) if is_remote(path) else os.path.isdir(path)
 
 
 def isfile(path: str) -> bool:
-    if is_remote(path):
-        return _remote().exists(path) and not _remote().isdir(path)
-    return os.path.isfile(path)
+    return _remote(path).isfile(path) if is_remote(path) else os.path.isfile(path)
 
 
 def listdir(path: str) -> list[str]:
     """Entry names (not paths) in ``path``, sorted."""
     if is_remote(path):
-        return sorted(name.rstrip("/") for name in _remote().listdir(path))
+        return sorted(name.rstrip("/") for name in _remote(path).listdir(path))
     return sorted(os.listdir(path))
 
 
 def glob(pattern: str) -> list[str]:
     """Paths matching a glob pattern (``*`` and ``?`` stay within one folder), sorted."""
     if is_remote(pattern):
-        return sorted(_remote().glob(pattern))
+        return sorted(_remote(pattern).glob(pattern))
     return sorted(_glob.glob(pattern))
 
 
@@ -157,7 +186,7 @@ def walk_files(root: str, pattern: str = "*") -> list[str]:
     """Every file under ``root`` (recursively) whose name matches ``pattern``, sorted."""
     found: list[str] = []
     if is_remote(root):
-        for folder, _, files in _remote().walk(root):
+        for folder, _, files in _remote(root).walk(root):
             found += [join(folder, f) for f in files if fnmatch.fnmatch(f, pattern)]
         return sorted(found)
     for folder, _, files in os.walk(root):
@@ -166,18 +195,57 @@ def walk_files(root: str, pattern: str = "*") -> list[str]:
 
 
 def size(path: str) -> int:
-    return _remote().stat(path).length if is_remote(path) else os.path.getsize(path)
+    return _remote(path).stat(path).length if is_remote(path) else os.path.getsize(path)
 
 
 def mtime_ns(path: str) -> int:
     """Modification time in nanoseconds (what CsvExampleGen's input fingerprint uses)."""
-    return int(_remote().stat(path).mtime_nsec) if is_remote(path) else os.stat(path).st_mtime_ns
+    return int(_remote(path).stat(path).mtime_nsec) if is_remote(path) else os.stat(path).st_mtime_ns
+
+
+def fingerprint(path: str) -> str:
+    """What identifies this content of a file without reading it: ``gs://`` objects by generation
+    and MD5 (a rewrite with the same bytes is a new generation), local files by size and mtime."""
+    if str(path).startswith("gs://"):
+        info = _remote(path).stat(path)
+        return f"gen={info.generation}|md5={info.md5}|size={info.length}"
+    return f"size={size(path)}|mtime_ns={mtime_ns(path)}"
+
+
+def local_copy(path: str, cache_dir: str | None = None) -> str:
+    """A local folder holding the tree at ``path``: ``path`` itself when local, else a download
+    into ``cache_dir`` (default ``$TMPDIR/declarative-tfx-cache``) under a name derived from the
+    path and every object's generation, so a changed tree is fetched again and an unchanged one
+    is not. For readers that cannot open ``gs://`` themselves (TensorFlow against an emulator).
+    """
+    import hashlib
+
+    if not is_remote(path):
+        return path
+    files = walk_files(path)
+    key = hashlib.sha256(str(path).encode())
+    for f in files:
+        key.update(f"{f}|{fingerprint(f)}".encode())
+    target = os.path.join(
+        cache_dir or os.path.join(tempfile.gettempdir(), "declarative-tfx-cache"), key.hexdigest()[:24]
+    )
+    if os.path.isdir(target):
+        return target
+    staging = f"{target}.{uuid.uuid4().hex}.partial"
+    for f in files:
+        write_bytes(os.path.join(staging, f[len(str(path).rstrip("/")) + 1 :]), read_bytes(f))
+    os.makedirs(staging, exist_ok=True)
+    try:
+        os.rename(staging, target)  # whole or not at all; a concurrent download of the same tree wins
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def makedirs(path: str) -> None:
     """Create ``path`` and its parents; no error when it exists."""
     if is_remote(path):
-        _remote().makedirs(path)
+        _remote(path).makedirs(path)
     else:
         os.makedirs(path, exist_ok=True)
 
@@ -192,7 +260,7 @@ def open_file(path: str, mode: str = "r", encoding: str | None = "utf-8", newlin
             raise ValueError(f"{path}: appending is not supported on remote storage")
         import io
 
-        buffered = io.BufferedReader(_RemoteReader(_remote().open(path, "rb")))
+        buffered = io.BufferedReader(_RemoteReader(_remote(path).open(path, "rb")))
         if "b" in mode:
             return buffered
         return io.TextIOWrapper(buffered, encoding=encoding or "utf-8", newline=newline)
@@ -214,7 +282,10 @@ def write_bytes(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (parents created)."""
     path = str(path)
     if is_remote(path):
-        remote = _remote()
+        remote = _remote(path)
+        if remote.write is not None:  # one object, replaced whole: atomic as it is
+            remote.write(path, data)
+            return
         parent = path.rsplit("/", 1)[0]
         remote.makedirs(parent)
         tmp = f"{path}.tmp-{uuid.uuid4().hex}"
@@ -290,7 +361,7 @@ def copy(src: str, dst: str) -> None:
 def rename(src: str, dst: str, overwrite: bool = False) -> None:
     """Rename a file or directory (atomic on one local filesystem)."""
     if is_remote(src) or is_remote(dst):
-        _remote().rename(src, dst, overwrite=overwrite)
+        _remote(src).rename(src, dst, overwrite=overwrite)
     elif overwrite:
         os.replace(src, dst)
     else:
@@ -302,7 +373,7 @@ def rename(src: str, dst: str, overwrite: bool = False) -> None:
 def remove(path: str) -> None:
     """Delete one file; no error when it is already gone."""
     if is_remote(path):
-        remote = _remote()
+        remote = _remote(path)
         with contextlib.suppress(remote.NotFoundError):
             remote.remove(path)
         return
@@ -313,8 +384,8 @@ def remove(path: str) -> None:
 def rmtree(path: str) -> None:
     """Delete a directory tree; no error when it is already gone."""
     if is_remote(path):
-        if _remote().exists(path):
-            _remote().rmtree(path)
+        if _remote(path).exists(path):
+            _remote(path).rmtree(path)
     else:
         if os.path.exists(path):
             shutil.rmtree(path)

@@ -2,7 +2,7 @@
 
     <serving_dir>/
         models.config                 CONFIG_FILE
-        .lock                         the layout lock (local serving dirs only)
+        .lock                         the layout lock (an flock locally, a lock object on gs://)
         <model_name>/                 check_name: letters, digits, '_', '.', '-'
             <version>/                an integer name: what TF Serving loads
                 assets.extra/         EXTRA_DIR: EVAL_METRICS_FILE, WARMUP_FILE
@@ -16,8 +16,12 @@ Every path goes through :mod:`components.filesystem`, so a serving dir may be lo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import socket
+import time
+import uuid
 from collections.abc import Iterator
 
 from components import filesystem as fs
@@ -47,6 +51,10 @@ WARMUP_FILE = "tf_serving_warmup_requests"  # the name TF Serving looks for in a
 INCOMING = ".incoming-"
 DELETING = ".deleting-"
 _LOCK_FILE = ".lock"
+# A gs:// lock older than this is taken to be left by a push that died (a push of a few hundred MB
+# takes well under this); waiting for a live one gives up after LOCK_WAIT_SECONDS.
+LOCK_STALE_SECONDS = 900.0
+LOCK_WAIT_SECONDS = 600.0
 
 
 class LayoutError(ValueError):
@@ -100,16 +108,23 @@ def model_names(serving_dir: str | os.PathLike[str]) -> list[str]:
 def locked(serving_dir: str | os.PathLike[str]) -> Iterator[None]:
     """Hold the exclusive layout lock of ``serving_dir`` (created if missing).
 
-    Local directories only: an ``fcntl.flock`` on ``<serving_dir>/.lock``, released by the
-    kernel if the process dies, so two pushes (or a push and a rollback) on one machine never
-    interleave. A remote serving dir (``gs://``) is not locked: object stores have no flock,
-    so concurrent pushes to one remote dir must be serialised by whoever schedules them.
+    Local: an ``fcntl.flock`` on ``<serving_dir>/.lock``, released by the kernel if the process
+    dies, so two pushes (or a push and a rollback) on one machine never interleave.
+
+    ``gs://`` (no flock on an object store): the lock is the object ``<serving_dir>/.lock``,
+    created only if absent (generation precondition ``if_generation_match=0``, so of two pushes
+    racing to create it exactly one wins, on any number of machines) and deleted on release
+    only if it is still the generation this holder created. A lock older than
+    ``LOCK_STALE_SECONDS`` was left by a push that died: it is deleted (by generation, so two
+    waiters cannot both take it over) and the wait goes on. Waiting longer than
+    ``LOCK_WAIT_SECONDS`` raises :class:`LayoutError` naming the holder.
     """
     serving_dir = os.fspath(serving_dir)
-    fs.makedirs(serving_dir)
-    if fs.is_remote(serving_dir):
-        yield
+    if str(serving_dir).startswith("gs://"):
+        with _object_lock(fs.join(serving_dir, _LOCK_FILE)):
+            yield
         return
+    fs.makedirs(serving_dir)
     import fcntl  # POSIX only; a local lock, never a remote one
 
     with fs.open_file(fs.join(serving_dir, _LOCK_FILE), "a") as fh:
@@ -118,3 +133,38 @@ def locked(serving_dir: str | os.PathLike[str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _object_lock(path: str, wait_seconds: float | None = None, stale_seconds: float | None = None) -> Iterator[None]:
+    from components import gcs, gcs_generations
+
+    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    stale = LOCK_STALE_SECONDS if stale_seconds is None else stale_seconds
+    owner = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "token": uuid.uuid4().hex})
+    deadline, delay = time.monotonic() + wait, 0.05
+    while True:
+        generation = gcs_generations.create_if_absent(path, owner.encode())
+        if generation is not None:
+            break
+        held = gcs_generations.read_generation(path)
+        if held is not None:
+            try:
+                age = time.time() - gcs.stat(path).mtime_nsec / 1e9
+            except FileNotFoundError:  # released meanwhile
+                continue
+            if age > stale:
+                gcs_generations.delete_if_generation(path, held[1])  # the dead holder's lock; we still race to create
+                continue
+        if time.monotonic() > deadline:
+            holder = held[0].decode(errors="replace") if held else "?"
+            raise LayoutError(
+                f"{path} is held by another push ({holder}) for over {wait:.0f} s; if that push died, "
+                f"delete {path} (it is taken over by itself after {stale:.0f} s)"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+    try:
+        yield
+    finally:
+        gcs_generations.delete_if_generation(path, generation)

@@ -1,4 +1,4 @@
-"""Version directories: publish one atomically, list them, prune old ones, roll back.
+"""Version directories: publish one atomically, list them, prune old ones, roll back, try a canary.
 
 A version appears under its integer name only by renaming a complete copy
 (``.incoming-<v>-<pid>/`` -> ``<v>/``), and disappears only after being renamed to a
@@ -11,6 +11,8 @@ Example:
     >>> version, path = publish_version("runs/x/Trainer/model/6/Format-Serving", "serving", "ad_click")
     >>> prune("serving", "ad_click", keep=5)
     >>> rollback("serving", "ad_click")  # serve the previous version again
+    >>> set_canary("serving", "ad_click", fraction=0.1)  # the newest non-stable version takes 10%
+    >>> promote_canary("serving", "ad_click")  # ... then becomes stable
 """
 
 from __future__ import annotations
@@ -24,19 +26,38 @@ from dataclasses import dataclass
 from typing import Union
 
 from components import filesystem as fs
-from components.serving_config import no_such_version, read_models_config, served_version, write_models_config
+from components.serving_config import (
+    CANARY_LABEL,
+    Labels,
+    model_labels,
+    no_such_version,
+    served_version,
+    update_labels,
+    write_models_config,
+)
 from components.serving_paths import (
     DELETING,
     EVAL_METRICS_FILE,
     EXTRA_DIR,
     INCOMING,
+    STABLE_LABEL,
     LayoutError,
     check_name,
     locked,
     version_dirs,
 )
 
-__all__ = ["ExtraFile", "VersionInfo", "list_versions", "prune", "publish_version", "rollback"]
+__all__ = [
+    "ExtraFile",
+    "VersionInfo",
+    "list_versions",
+    "promote_canary",
+    "prune",
+    "publish_version",
+    "remove_canary",
+    "rollback",
+    "set_canary",
+]
 
 # bytes/str are the content; a path (os.PathLike) is a file to copy.
 ExtraFile = Union[bytes, str, os.PathLike]  # noqa: UP007 - a runtime alias; `|` on os.PathLike fails on 3.10
@@ -52,6 +73,7 @@ class VersionInfo:
     labels: tuple[str, ...]
     metrics: Mapping[str, float]
     pushed_at: float  # seconds since the epoch (directory mtime)
+    share: float = 0.0  # of the unlabelled model path: 1.0 for stable alone, 1 - fraction beside a canary
 
 
 def _read_metrics(version_path: str) -> dict[str, float]:
@@ -72,12 +94,14 @@ def list_versions(serving_dir: str | os.PathLike[str], model_name: str) -> list[
         [(1716900000, False), (1716903600, True)]
     """
     versions = version_dirs(serving_dir, model_name)
+    current = model_labels(serving_dir, model_name)
     served = served_version(serving_dir, model_name)
-    entry = read_models_config(serving_dir).get(model_name)
     labels_by_version: dict[int, list[str]] = {}
-    if entry is not None:
-        for label, v in sorted(entry.labels.items()):
-            labels_by_version.setdefault(v, []).append(label)
+    for label, v in sorted(current.versions.items()):
+        labels_by_version.setdefault(v, []).append(label)
+    shares = {current.versions[label]: share for label, share in current.shares.items()}
+    if served is not None:
+        shares[served] = 1.0 - sum(shares.values())
     return [
         VersionInfo(
             version=v,
@@ -86,6 +110,7 @@ def list_versions(serving_dir: str | os.PathLike[str], model_name: str) -> list[
             labels=tuple(labels_by_version.get(v, [])),
             metrics=_read_metrics(path),
             pushed_at=fs.mtime_ns(path) / 1e9,
+            share=shares.get(v, 0.0),
         )
         for v, path in versions.items()
     ]
@@ -200,7 +225,7 @@ def publish_version(
 
 
 def prune(serving_dir: str | os.PathLike[str], model_name: str, keep: int) -> list[int]:
-    """Delete all but the newest ``keep`` versions, never the one models.config serves.
+    """Delete all but the newest ``keep`` versions, never one models.config labels (stable, canary).
 
     A version is renamed to a non-integer name before it is deleted, so a server never
     sees a half-deleted version. Returns the versions removed.
@@ -212,7 +237,7 @@ def prune(serving_dir: str | os.PathLike[str], model_name: str, keep: int) -> li
     model_dir = fs.join(os.fspath(serving_dir), model_name)
     with locked(serving_dir):
         versions = version_dirs(serving_dir, model_name)
-        protected = {served_version(serving_dir, model_name)}
+        protected = {served_version(serving_dir, model_name), *model_labels(serving_dir, model_name).versions.values()}
         protected.update(sorted(versions)[-keep:])
         for v, path in versions.items():
             if v in protected:
@@ -225,7 +250,10 @@ def prune(serving_dir: str | os.PathLike[str], model_name: str, keep: int) -> li
 
 
 def rollback(serving_dir: str | os.PathLike[str], model_name: str, to: int | None = None) -> tuple[int, int | None]:
-    """Serve an earlier version (or the named one) by pinning it in models.config.
+    """Serve an earlier version (or the named one) by pinning it as ``stable`` in models.config.
+
+    Other labels stay (a ``canary`` naming the version ``to`` is dropped): to remove a canary,
+    :func:`remove_canary`.
 
     Returns:
         ``(version now served, version served before)``.
@@ -251,3 +279,91 @@ def rollback(serving_dir: str | os.PathLike[str], model_name: str, to: int | Non
         raise LayoutError(no_such_version(serving_dir, model_name, to, versions))
     write_models_config(serving_dir, pins={model_name: to})
     return to, current
+
+
+def set_canary(
+    serving_dir: str | os.PathLike[str], model_name: str, fraction: float, version: int | None = None
+) -> tuple[int, int]:
+    """Serve ``version`` (default: the newest one that is not stable) under ``canary`` beside
+    ``stable``, with ``fraction`` of the unlabelled model path. Replaces a canary already there.
+
+    Returns:
+        ``(canary version, stable version)``.
+
+    Raises:
+        LayoutError: ``fraction`` is not in (0, 1), the model has no versions, ``version`` does
+            not exist or is the stable one, or there is no version besides the stable one.
+    """
+    check_name(model_name)
+    if isinstance(fraction, bool) or not 0 < fraction < 1:
+        raise LayoutError(f"the canary fraction must be between 0 and 1 (exclusive), got {fraction}")
+    where = fs.join(os.fspath(serving_dir), model_name)
+
+    def edit(labels: Labels, versions: Mapping[int, str]) -> Labels:
+        stable = labels.versions.get(STABLE_LABEL)
+        if stable is None:
+            raise LayoutError(f"model {model_name!r} has no versions under {where}; push one first")
+        chosen = version if version is not None else max((v for v in versions if v != stable), default=None)
+        if chosen is None:
+            raise LayoutError(
+                f"model {model_name!r} has only its stable version {stable} under {where}; "
+                f"push another version to try as a canary"
+            )
+        if chosen not in versions:
+            raise LayoutError(no_such_version(serving_dir, model_name, chosen, versions))
+        if chosen == stable:
+            raise LayoutError(f"version {chosen} of model {model_name!r} is the stable version; a canary must differ")
+        return Labels({**labels.versions, CANARY_LABEL: chosen}, {**labels.shares, CANARY_LABEL: float(fraction)})
+
+    _, after = update_labels(serving_dir, model_name, edit)
+    return after.versions[CANARY_LABEL], after.versions[STABLE_LABEL]
+
+
+def _without_canary(labels: Labels) -> dict[str, int]:
+    return {k: v for k, v in labels.versions.items() if k != CANARY_LABEL}
+
+
+def _no_canary(model_name: str, serving_dir: str | os.PathLike[str]) -> LayoutError:
+    where = fs.join(os.fspath(serving_dir), model_name)
+    return LayoutError(f"model {model_name!r} has no canary under {where}; start one with `canary --fraction F`")
+
+
+def promote_canary(serving_dir: str | os.PathLike[str], model_name: str) -> tuple[int, int]:
+    """Move ``stable`` to the canary's version and drop ``canary``.
+
+    Returns:
+        ``(version now stable, version stable before)``.
+
+    Raises:
+        LayoutError: the model has no canary.
+    """
+
+    def edit(labels: Labels, _versions: Mapping[int, str]) -> Labels:
+        if CANARY_LABEL not in labels.versions:
+            raise _no_canary(model_name, serving_dir)
+        kept = _without_canary(labels)
+        kept[STABLE_LABEL] = labels.versions[CANARY_LABEL]
+        return Labels(kept, {k: s for k, s in labels.shares.items() if k in kept and k != CANARY_LABEL})
+
+    before, after = update_labels(serving_dir, check_name(model_name), edit)
+    return after.versions[STABLE_LABEL], before.versions[STABLE_LABEL]
+
+
+def remove_canary(serving_dir: str | os.PathLike[str], model_name: str) -> tuple[int, int]:
+    """Drop the ``canary`` label: every unlabelled request goes to ``stable`` again.
+
+    Returns:
+        ``(the canary version removed, the stable version)``.
+
+    Raises:
+        LayoutError: the model has no canary.
+    """
+
+    def edit(labels: Labels, _versions: Mapping[int, str]) -> Labels:
+        if CANARY_LABEL not in labels.versions:
+            raise _no_canary(model_name, serving_dir)
+        kept = _without_canary(labels)
+        return Labels(kept, {k: s for k, s in labels.shares.items() if k in kept})
+
+    before, after = update_labels(serving_dir, check_name(model_name), edit)
+    return before.versions[CANARY_LABEL], after.versions[STABLE_LABEL]

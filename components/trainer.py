@@ -29,7 +29,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
-from components import transforms
+from components import hyperparameters, transforms
 from components.spec import MISSING_SUFFIX, OUTPUT_KEYS, FeatureSpec
 
 EXAMPLES_SIGNATURE = "serving_examples"
@@ -47,11 +47,16 @@ def _dataset(
 
 
 def build_model(
-    spec: FeatureSpec, tft_output: tft.TFTransformOutput, label_moments: tuple[float, float] = (0.0, 1.0)
+    spec: FeatureSpec,
+    tft_output: tft.TFTransformOutput,
+    label_moments: tuple[float, float] = (0.0, 1.0),
+    metrics: tuple[Any, ...] = (),
 ) -> tf.keras.Model:
     """A DNN (or wide-and-deep) over the transformed features with the task's output layer.
 
     ``label_moments``: regression only, the training label's (mean, standard deviation).
+    ``metrics``: Keras metrics to compile in (the Tuner's objective); the Trainer's model has none.
+    Tuned settings are already in ``spec`` (``components.hyperparameters.apply``).
     """
     model_cfg, trainer_cfg = spec.model, spec.trainer
     inputs: dict[str, tf.keras.Input] = {}
@@ -106,8 +111,8 @@ def build_model(
     optimizer = tf.keras.optimizers.get(
         {"class_name": trainer_cfg["optimizer"], "config": {"learning_rate": trainer_cfg["learning_rate"]}}
     )
-    # No compiled metrics: TFMA computes the configured ones, and Keras' would shadow their names.
-    model.compile(optimizer=optimizer, loss=loss)
+    # No compiled metrics for the Trainer: TFMA computes the configured ones, and Keras' would shadow their names.
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     return model
 
 
@@ -211,8 +216,13 @@ def make_signatures(model: tf.keras.Model, tft_output: tft.TFTransformOutput, sp
 
 
 def run_fn(fn_args: Any) -> None:
-    """TFX Trainer entry point (``Trainer(run_fn='components.trainer.run_fn')``)."""
-    spec = FeatureSpec.from_config(fn_args.custom_config)
+    """TFX Trainer entry point (``Trainer(run_fn='components.trainer.run_fn')``).
+
+    With a Tuner upstream, its best settings (``fn_args.hyperparameters``) replace the config's.
+    """
+    spec = hyperparameters.apply(
+        FeatureSpec.from_config(fn_args.custom_config), hyperparameters.values_of(fn_args.hyperparameters)
+    )
     tf.keras.utils.set_random_seed(spec.trainer.get("seed", 0))
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     batch_size = spec.trainer["batch_size"]

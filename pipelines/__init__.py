@@ -5,14 +5,17 @@ The flow, one package per step (imports run one way, checked by ``make lint``)::
     config/    YAML + --set -> a typed, frozen, validated PipelineConfig (no TensorFlow)
     data/      which files a run reads, checks of the world and of each CSV, generators, the scaffold
     build/     PipelineConfig -> tfx.dsl.Pipeline, the same for every engine
-    runners/   one module per engine: runs a built pipeline, returns what happened
+    runners/   one module per engine (local, airflow, vertex): runs, schedules or compiles a built pipeline
     results/   summary, run records and HTML reports, read back from ML Metadata and artifacts
-    serving/   the built-in TF-Serving-compatible server and the served versions
+    history/   run history: list, show and compare runs (pipelines.runs, the notebooks)
+    serving/   the built-in TF-Serving-compatible server (REST, gRPC) and the served versions
+    monitoring/  served traffic against training (skew, drift, live accuracy) and batch inference
 
 ``execute.run_pipeline`` is the one orchestration function behind ``python -m pipelines.run``.
 Commands (thin: parse, call one function, print, map errors to exit codes): ``pipelines.run``,
-``init``, ``datagen``, ``schema``, ``push``, ``serve``. Heavy dependencies (TensorFlow, TFX,
-Beam) load only when a pipeline is built or run, never on import of this package.
+``init``, ``datagen``, ``schema``, ``push``, ``serve``, ``runs``, ``schedule``, ``monitor``,
+``predict``. Heavy dependencies (TensorFlow, TFX, Beam) load only when a pipeline is built or
+run, never on import of this package.
 
 Example:
     >>> from pipelines import load_config, build_pipeline, run_pipeline

@@ -1,4 +1,4 @@
-"""The one place user errors become messages and exit codes (2 config, 3 data blocked, 1 other)."""
+"""The one place user errors become messages and exit codes (2 config, 3 data blocked, 4 monitoring alert, 1 other)."""
 
 from __future__ import annotations
 
@@ -47,4 +47,14 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override a config value, e.g. --set trainer.train_steps=500 (repeatable)",
+    )
+    from pipelines.config.profiles import ProfileAction
+
+    parser.add_argument(
+        "--profile",
+        action=ProfileAction,
+        default=[],
+        dest="profiles",
+        metavar="NAME",
+        help="merge configs/profiles/NAME.yaml over the config, e.g. --profile dataflow (before any --set)",
     )

@@ -1,11 +1,17 @@
-"""Generate example data: ``python -m pipelines.datagen ad_click --rows N --out DIR [--seed S]``.
+"""Generate example data: ``python -m pipelines.datagen ad_click --rows N --out DIR [--seed S] [--months M]``.
+
+``--out`` may be a local folder or ``gs://bucket/prefix`` (uploaded with the environment's
+Application Default Credentials). ``--months M`` writes M monthly folders (``2026-09/``,
+``2026-10/``, ...) of ``--rows`` rows each, with a slow documented drift between months
+(``pipelines.data.generators.ad_click.MONTHLY_DRIFT``).
 
 ``ad_click`` is the advertising table the example pipeline trains on
 (``pipelines.data.generators.ad_click``: its rule and columns); ``churn``, ``species`` and
 ``prices`` are messy exports for the scaffold, one per task (``pipelines.data.generators.tabular``).
 The output depends only on ``--seed`` (and ``--rows``).
 
-Exit codes: 0 written; 2 a flag is out of range.
+Exit codes: 0 written; 2 a flag is out of range, or ``--out`` cannot be written (no such
+bucket, permission denied, no credentials: one line naming the path and what to do).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import sys
 
 from pipelines.cli import main_guard
 from pipelines.data.generators import DATASETS, generate
+from pipelines.errors import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,12 +33,20 @@ def main(argv: list[str] | None = None) -> int:
         "species (multiclass), prices (regression)",
     )
     parser.add_argument("--rows", type=int, required=True, help="number of data rows")
-    parser.add_argument("--out", required=True, help="output directory (created if missing)")
+    parser.add_argument("--out", required=True, help="output directory or gs://bucket/prefix (created if missing)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--shards", type=int, default=1, help="number of CSV files (default 1)")
+    parser.add_argument(
+        "--months", type=int, help="ad_click: write this many monthly folders 2026-09/, 2026-10/, ... (--rows each)"
+    )
     args = parser.parse_args(argv)
-    done = generate(args.dataset, args.out, args.rows, args.seed, args.shards)
-    if done.oracle is not None:
+    try:
+        done = generate(args.dataset, args.out, args.rows, args.seed, args.shards, args.months)
+    except OSError as exc:
+        raise ConfigError(f"--out: {exc}") from exc
+    if args.months:
+        print(f"wrote {args.rows} rows in each of {args.months} month folders: {', '.join(done.paths)}")
+    elif done.oracle is not None:
         print(f"wrote {args.rows} rows to {done.paths[0]} (the generating rule scores {done.oracle:.3f})")
     else:
         print(f"wrote {args.rows} rows to {', '.join(done.paths)}")

@@ -7,7 +7,8 @@
     │   ├── PreflightError                an input file cannot be read as this CSV          exit 3
     │   └── DataBlockedError              the validation gate's verdict blocked the data    exit 3
     ├── PipelineRunError                  a component failed while running                  exit 1
-    └── ServingError                      push/serve: no such version, nothing to serve     exit 1
+    ├── ServingError                      push/serve: no such version, nothing to serve     exit 1
+    └── MonitoringAlertError              monitor: drift, skew, live accuracy past a bound  exit 4
 
 Raised inside components and never reaching the CLI as such: ``components.gate.DataBlocked``
 (stops the TFX run; the CLI reads the gate's verdict artifact and raises
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataBlockedError",
     "DataValidationError",
+    "MonitoringAlertError",
     "PipelineError",
     "PipelineRunError",
     "PreflightError",
@@ -110,3 +112,17 @@ class ServingError(PipelineError):
     """A push, rollback or serve request cannot be done (no such version, no models, port taken)."""
 
     exit_code = 1
+
+
+class MonitoringAlertError(PipelineError):
+    """``pipelines.monitor``: served traffic crossed a monitoring bound (drift, skew, live metric, canary behind).
+
+    The report is written before this is raised; ``alerts`` holds one line per bound crossed.
+    """
+
+    exit_code = 4
+
+    def __init__(self, alerts: list[str], *, hint: str | None = None) -> None:
+        self.alerts = list(alerts)
+        lines = [f"monitoring: {_count(len(self.alerts), 'alert')}:"] + [f"  - {a}" for a in self.alerts]
+        super().__init__("\n".join(lines), hint=hint)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TextIO
 
 from components import filesystem as fs
@@ -34,15 +34,17 @@ from pipelines.build import build_pipeline, component_nodes, stage_schema, stop_
 from pipelines.config import PipelineConfig
 from pipelines.data.environment import check_environment
 from pipelines.data.preflight import preflight
-from pipelines.errors import ConfigError, PreflightError
+from pipelines.errors import PreflightError
 from pipelines.results.records import cached_summary, record_success
 from pipelines.results.summary import RunSummary, collect, preflight_summary
+from pipelines.runners import ENGINES as _ENGINES
+from pipelines.runners import runner_class
 from pipelines.runners.base import Progress
 from pipelines.runners.logs import quiet_libraries
 
 __all__ = ["ENGINES", "RunOptions", "run_pipeline"]
 
-ENGINES = ("local",)
+ENGINES = tuple(_ENGINES)  # pipelines.runners.ENGINES: one module per engine
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,16 @@ class RunOptions:
         verbose: show TFX/TensorFlow logs on the console.
         fast_path: answer an unchanged rerun from the last success without starting TFX.
         summary_path: also write the summary as JSON here (for preflight stops too).
-        engine: which runner runs the pipeline (``local``).
+        engine: which runner runs the pipeline (``local``); None: the config's ``runner``.
+        trigger: why the run was started (``pipelines.monitor --retrain``), recorded in the summary.
     """
 
     until: str | None = None
     verbose: bool = False
     fast_path: bool = True
     summary_path: str | None = None
-    engine: str = "local"
+    engine: str | None = None
+    trigger: dict[str, Any] | None = None
 
 
 def run_pipeline(config: PipelineConfig, options: RunOptions = RunOptions(), out: TextIO | None = None) -> RunSummary:
@@ -75,6 +79,11 @@ def run_pipeline(config: PipelineConfig, options: RunOptions = RunOptions(), out
         PreflightError: an input file cannot be read as this CSV (the summary JSON is written first).
     """
     started = time.monotonic()
+    options = replace(options, engine=options.engine or config.runner)
+    _runner(config, options).check()  # an engine that does not run here says so now (exit 2)
+    from components import gcs  # light: google-cloud-storage loads on the first gs:// access
+
+    gcs.set_project(config.gcp.project)  # credentials stay the environment's (ADC); only the project
     check_environment(config)
     if options.fast_path:
         cached = _unchanged(config, options, out, started)
@@ -88,9 +97,14 @@ def run_pipeline(config: PipelineConfig, options: RunOptions = RunOptions(), out
         raise
     _print(out, f"input: {len(files)} file(s) checked")
     summary = _run(config, options, out)
+    summary.trigger = options.trigger
     from pipelines.results.reports.write import write_reports
 
     summary.reports = write_reports(config, summary)
+    if summary.run_id is not None:  # the validated config and the engine's word, for pipelines.runs
+        from pipelines.history.record import record_run
+
+        record_run(config, summary, engine=options.engine, until=options.until)
     if options.summary_path:
         write_summary(options.summary_path, summary)
     if summary.status == "succeeded":
@@ -126,11 +140,18 @@ def _prewarm(config: PipelineConfig, options: RunOptions) -> dict[str, Any]:
 
 
 def _runner(config: PipelineConfig, options: RunOptions) -> Any:
-    if options.engine == "local":
-        from pipelines.runners.local import LocalRunner
+    runner = runner_class(options.engine or config.runner)
+    if runner.name == "local":
+        return runner(_log_dir(config), verbose=options.verbose)
+    return runner()
 
-        return LocalRunner(fs.join(config.pipeline.root, "logs"), verbose=options.verbose)
-    raise ConfigError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
+
+def _log_dir(config: PipelineConfig) -> str:
+    """A run's log is appended to as it runs, which an object store cannot do: with a ``gs://``
+    root it goes beside ML Metadata (also local, see ``PipelineConfig.metadata_path``)."""
+    if fs.is_remote(config.pipeline.root):
+        return fs.join(fs.dirname(config.metadata_path), "logs")
+    return fs.join(config.pipeline.root, "logs")
 
 
 def _unchanged(config: PipelineConfig, options: RunOptions, out: TextIO | None, started: float) -> RunSummary | None:

@@ -14,6 +14,7 @@ import sys
 from components import filesystem as fs
 from pipelines.cli import add_config_arguments, main_guard
 from pipelines.config import load_config
+from pipelines.config.schedule import RUNNERS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -26,6 +27,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="stop after this stage: 'validate' runs ingestion through the data gate (daily data check)",
     )
     parser.add_argument("--verbose", action="store_true", help="show TFX/TensorFlow logs on the console")
+    parser.add_argument("--runner", choices=RUNNERS, help="the engine, over the config's `runner` (default: local)")
+    parser.add_argument(
+        "--compile-only", metavar="OUT.json", help="vertex: write the compiled PipelineJob here and submit nothing"
+    )
+    parser.add_argument("--schedule", metavar="CRON", help="vertex: create a schedule (default: the config's cron)")
     parser.add_argument(
         "--no-fast-path",
         action="store_true",
@@ -43,12 +49,24 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
+    runner = args.runner or config.runner
+    if runner == "vertex" or args.compile_only or args.schedule:
+        from pipelines.runners.vertex import main as vertex_main
+
+        return vertex_main(config, runner, args.compile_only, args.schedule)
+
     from pipelines.execute import RunOptions, run_pipeline
     from pipelines.results.summary import format_table
 
     summary = run_pipeline(
         config,
-        RunOptions(until=args.until, verbose=args.verbose, fast_path=not args.no_fast_path, summary_path=args.summary),
+        RunOptions(
+            until=args.until,
+            verbose=args.verbose,
+            fast_path=not args.no_fast_path,
+            summary_path=args.summary,
+            engine=args.runner,
+        ),
     )
     print(format_table(summary), flush=True)
     summary.raise_for_status()

@@ -6,7 +6,7 @@ component's inputs and are not reported):
 
     CsvExampleGen -> ImportSchemaGen | SchemaGen -> StatisticsGen -> ExampleValidator
       -> [drift_baseline_resolver] -> DataGate (+ DataGate_stop) -> Transform
-      -> [TransformGate (+ TransformGate_stop)] -> Trainer
+      -> [TransformGate (+ TransformGate_stop)] -> [Tuner (with a `tuning:` section)] -> Trainer
       -> baseline_resolver -> Evaluator -> Pusher (components.pusher.ServingPusher)
 """
 
@@ -18,11 +18,13 @@ from typing import Any
 from components import filesystem as fs
 from pipelines.build.evaluation import eval_config
 from pipelines.config import PipelineConfig
+from pipelines.data.sources import is_monthly, tfx_pattern
 from pipelines.errors import ConfigError
 
 # Generic, config-driven functions; referenced by module path so TFX builds no wheel.
 GENERIC_PREPROCESSING_FN = "components.transform.preprocessing_fn"
 GENERIC_RUN_FN = "components.trainer.run_fn"
+GENERIC_TUNER_FN = "components.tuner.tuner_fn"
 # The node that stops the run when a gate's verdict did not pass: "<gate id><STOP_SUFFIX>".
 STOP_SUFFIX = "_stop"
 
@@ -87,6 +89,7 @@ def component_nodes(config: PipelineConfig) -> dict[str, list[str]]:
         "DataGate",
         "Transform",
         *gates[1:],
+        *(["Tuner"] if config.tuning else []),
         "Trainer",
         "Evaluator",
         "Pusher",
@@ -132,15 +135,21 @@ def gate_parameters(config: PipelineConfig, gate: str) -> dict[str, Any]:
     return {k: p for k, p in params.items() if p is not None}
 
 
-def build_components(config: PipelineConfig, until: str | None = None) -> list[Any]:
-    """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate."""
+def build_components(config: PipelineConfig, until: str | None = None, engine: str = "local") -> list[Any]:
+    """The TFX components for ``config``, wired in order; ``until='validate'`` stops after the data gate.
+
+    ``engine`` chooses how baselines are resolved (``pipelines.build.baseline``).
+    """
     from tfx.components.example_gen.component import FileBasedExampleGen
     from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
 
     from components.csv_example_gen import Executor as CsvExecutor
+    from components.evaluator import Executor as EvaluatorExecutor
+    from components.gcs_fileio import register as register_gcs
     from components.pusher import ServingPusher
-    from components.resolvers import PreviousBlessedModelStrategy, PreviousPassedStatisticsStrategy
-    from components.validation_gate import StopIfBlocked, ValidationGate, ValidationVerdict
+    from components.validation_gate import StopIfBlocked, ValidationGate
+    from pipelines.build.baseline import drift_baseline as drift_resolver
+    from pipelines.build.baseline import model_baseline
     from pipelines.build.tfx_api import tfx
 
     output_config = tfx.proto.Output(
@@ -151,9 +160,12 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
             ]
         )
     )
-    input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=config.data.pattern)])
+    register_gcs()  # TFX's fileio reaches gs:// through the client the rest of the code uses
+    # A monthly pattern ({YYYY}-{MM}, no {DD}) names the newest month folder(s); TFX's date spans need a day.
+    pattern = tfx_pattern(config.data.source, config.data.pattern, config.data.rolling_spans)
+    input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)])
     range_config = None
-    if config.data.rolling_spans:
+    if config.data.rolling_spans and not is_monthly(config.data.pattern):
         range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
     # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py.
     example_gen = FileBasedExampleGen(
@@ -177,12 +189,7 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
     gate_inputs: dict[str, Any] = {}
     validation: list[Any] = []
     if config.validation.drift.enabled:
-        drift_baseline = tfx.dsl.Resolver(
-            strategy_class=PreviousPassedStatisticsStrategy,
-            candidate=statistics_gen.outputs["statistics"],
-            statistics=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ExampleStatistics),
-            verdicts=tfx.dsl.Channel(type=ValidationVerdict),
-        ).with_id("drift_baseline_resolver")
+        drift_baseline = drift_resolver(engine, statistics_gen)
         gate_inputs["baseline_statistics"] = drift_baseline.outputs["statistics"]
         validation.append(drift_baseline)
     data_gate = ValidationGate(
@@ -221,7 +228,9 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         ).with_id("TransformGate")
         transform_stop = StopIfBlocked(verdict=transform_gate.outputs["verdict"]).with_id("TransformGate" + STOP_SUFFIX)
         after_transform += [transform_gate, transform_stop]
+    tuning = _tuner(config, transform, schema_gen) if config.tuning else None
     trainer = tfx.components.Trainer(
+        hyperparameters=tuning.outputs["best_hyperparameters"] if tuning else None,
         run_fn=config.trainer.run_fn or GENERIC_RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -230,23 +239,26 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
         eval_args=tfx.proto.EvalArgs(num_steps=config.trainer.eval_steps),
         custom_config={
             **config.trainer_spec(),
-            "code_version": code_version("components.trainer", "components.spec", *_user_module(config.trainer.run_fn)),
+            "code_version": code_version(
+                "components.trainer",
+                "components.spec",
+                "components.hyperparameters",
+                *_user_module(config.trainer.run_fn),
+            ),
         },
     )
     for node in after_transform:
-        trainer.add_upstream_node(node)
-    baseline = tfx.dsl.Resolver(
-        strategy_class=PreviousBlessedModelStrategy,
-        candidate=trainer.outputs["model"],
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("baseline_resolver")
+        (tuning or trainer).add_upstream_node(node)
+    if tuning:
+        after_transform.append(tuning)
+    baseline = model_baseline(engine, trainer)
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=eval_config(config),
     )
+    evaluator.executor_spec = BeamExecutorSpec(EvaluatorExecutor)  # drops a self-baseline (components/evaluator.py)
     # Replaces tfx.components.Pusher: infra validation without Docker, warm-up requests,
     # an atomic publish, models.config, and pruning (components/pusher.py).
     pusher = ServingPusher(
@@ -263,11 +275,34 @@ def build_components(config: PipelineConfig, until: str | None = None) -> list[A
     return [*ingest, transform, *after_transform, trainer, baseline, evaluator, pusher]
 
 
+def _tuner(config: PipelineConfig, transform: Any, schema_gen: Any) -> Any:
+    """TFX's Tuner over the Trainer's model and data (``components.tuner``); its best settings feed the Trainer."""
+    from components.tuner import ConfigTuner
+    from pipelines.build.tfx_api import tfx
+
+    tuning = config.tuning
+    return ConfigTuner(
+        tuner_fn=GENERIC_TUNER_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=tuning.steps_per_trial),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.trainer.eval_steps),
+        custom_config={
+            **config.trainer_spec(),
+            "tuning": tuning.tuner_spec(),
+            "code_version": code_version(
+                "components.tuner", "components.trainer", "components.hyperparameters", "components.spec"
+            ),
+        },
+    ).with_id("Tuner")
+
+
 def _user_module(function_path: str | None) -> list[str]:
     return [function_path.rsplit(".", 1)[0]] if function_path else []
 
 
-def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
+def build_pipeline(config: PipelineConfig, until: str | None = None, engine: str = "local") -> Any:
     """The ``tfx.dsl.Pipeline`` for ``config`` (SQLite ML Metadata, Beam args from ``beam``).
 
     Stage the curated schema first (:func:`stage_schema`): ImportSchemaGen reads the staged copy.
@@ -277,7 +312,7 @@ def build_pipeline(config: PipelineConfig, until: str | None = None) -> Any:
     """
     from pipelines.build.tfx_api import tfx
 
-    components = build_components(config, until)
+    components = build_components(config, until, engine)
     built = [c.id for c in components if not isinstance(c, tfx.dsl.Resolver)]
     planned = [node for nodes in component_nodes(config).values() for node in nodes]
     if built != planned[: len(built)]:

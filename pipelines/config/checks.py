@@ -8,9 +8,14 @@ in ``pipelines.data.environment`` and run only in the commands that read data.
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 from pipelines.config.evaluation import TASK_METRICS
 from pipelines.config.models import PipelineConfig
 from pipelines.config.source import KeyProblem
+from pipelines.config.tuning import OBJECTIVES
 
 __all__ = [
     "CHECKS",
@@ -19,6 +24,7 @@ __all__ = [
     "check_slices_are_features",
     "check_some_feature_used",
     "check_thresholds_are_metrics",
+    "check_tuning_space",
     "check_validation_features",
 ]
 
@@ -88,6 +94,41 @@ def check_plot_range_is_regression(cfg: PipelineConfig) -> list[KeyProblem]:
     return []
 
 
+def check_tuning_space(cfg: PipelineConfig) -> list[KeyProblem]:
+    """The tuned settings exist, every candidate is a valid value there, and the objective fits the task."""
+    if cfg.tuning is None:
+        return []
+    problems: list[KeyProblem] = []
+    if cfg.trainer.run_fn is not None:
+        problems.append(("tuning", "tunes the generic model; remove trainer.run_fn or the tuning section"))
+    metric = cfg.tuning.objective.metric
+    if cfg.label.task not in OBJECTIVES[metric][1]:
+        fits = ", ".join(m for m, (_, tasks) in OBJECTIVES.items() if cfg.label.task in tasks)
+        problems.append(("tuning.objective.metric", f"{metric!r} is not a {cfg.label.task} metric; choose from {fits}"))
+    for key, rng in cfg.tuning.flat_space().items():
+        section, *rest = key.split(".")
+        if section == "features":
+            feature, setting = rest
+            f = cfg.features.get(feature)
+            if f is None:
+                problems.append((f"tuning.space.{key}", f"{feature!r} is not in features"))
+                continue
+            if setting not in type(f).model_fields:
+                problems.append((f"tuning.space.{key}", f"transform {f.transform!r} has no {setting}; tune another"))
+                continue
+            current: Any = f
+        else:
+            setting, current = rest[0], getattr(cfg, section)
+        for value in rng.values:
+            try:
+                type(current).model_validate({**current.model_dump(by_alias=True), setting: value})
+            except ValidationError as exc:
+                reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                problems.append((f"tuning.space.{key}", f"{value!r} is not a valid {key}: {reason}"))
+                break
+    return problems
+
+
 CHECKS = (
     check_plot_range_is_regression,
     check_label_not_feature,
@@ -96,4 +137,5 @@ CHECKS = (
     check_metrics_fit_task,
     check_thresholds_are_metrics,
     check_slices_are_features,
+    check_tuning_space,
 )

@@ -16,6 +16,7 @@ from components import filesystem as fs
 from components import metric_names
 from pipelines.config.base import Strict as _Strict
 from pipelines.config.base import abspath as _abspath
+from pipelines.config.dataflow import DataflowSection, require_dataflow
 from pipelines.config.evaluation import (  # noqa: F401 - re-exported
     METRICS,
     TASK_METRICS,
@@ -26,19 +27,36 @@ from pipelines.config.evaluation import (  # noqa: F401 - re-exported
     default_thresholds,
 )
 from pipelines.config.features import TRANSFORMS, Feature  # noqa: F401 - re-exported
+from pipelines.config.gcp import GcpSection, local_metadata_path
+from pipelines.config.monitoring import MonitoringSection
+from pipelines.config.schedule import RunnerName, ScheduleSection
+from pipelines.config.serving import ServingSection
 from pipelines.config.source import ConfigSource
+from pipelines.config.tuning import TuningSection
 from pipelines.config.validation import ANOMALY_ALIASES, ValidationSection  # noqa: F401 - re-exported
+from pipelines.config.vertex import VertexSection
 
 
 class PipelineSection(_Strict):
     name: str = Field(description="Pipeline name; also the ML Metadata pipeline context.")
-    root: str = Field(description="Pipeline root: artifacts and metadata.sqlite live here.")
-    metadata_path: str | None = Field(None, description="SQLite ML Metadata file; default <root>/metadata.sqlite.")
+    root: str = Field(description="Pipeline root (local or gs://bucket/prefix): artifacts and metadata live here.")
+    metadata_path: str | None = Field(
+        None,
+        description="SQLite ML Metadata file (always local); default <root>/metadata.sqlite, or for a gs:// root "
+        "~/.cache/declarative-tfx/metadata/<bucket>/<prefix>-<hash>/metadata.sqlite.",
+    )
     enable_cache: bool = Field(
         True, description="Reuse a component's outputs when its inputs and settings are unchanged."
     )
 
     _abs = field_validator("root", "metadata_path")(_abspath)
+
+    @field_validator("metadata_path")
+    @classmethod
+    def _local_metadata(cls, v: str | None) -> str | None:
+        if v is not None and fs.is_remote(v):
+            raise ValueError("ML Metadata is a SQLite file and must be local; remove it to use the default")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -54,7 +72,7 @@ class SplitSection(_Strict):
 
 
 class DataSection(_Strict):
-    source: str = Field(description="Directory of CSV files (local path).")
+    source: str = Field(description="Directory of CSV files: a local path or gs://bucket/prefix.")
     pattern: str = Field(
         "*.csv",
         description="Files to read, relative to data.source. May name span folders with TFX's {SPAN} "
@@ -170,7 +188,10 @@ def _check_function_path(v: str | None) -> str | None:
 
 
 class BeamSection(_Strict):
-    runner: Literal["DirectRunner"] = Field("DirectRunner", description="Beam runner for the data components.")
+    runner: Literal["DirectRunner", "DataflowRunner"] = Field(
+        "DirectRunner", description="Beam runner for the data components (DataflowRunner: --profile dataflow)."
+    )
+    dataflow: DataflowSection | None = Field(None, description="DataflowRunner settings (config/dataflow.py).")
     direct_running_mode: Literal["in_memory", "multi_threading", "multi_processing"] = "in_memory"
     direct_num_workers: int = Field(1, ge=0, description="DirectRunner workers; 0 means one per core.")
     extra_args: list[str] = Field(default_factory=list, description="More Beam pipeline options, '--flag=value'.")
@@ -183,7 +204,14 @@ class BeamSection(_Strict):
                 raise ValueError(f"each entry must look like '--option=value', got {arg!r}")
         return v
 
+    @model_validator(mode="after")
+    def _dataflow_ok(self) -> BeamSection:
+        require_dataflow(self.runner, self.dataflow)
+        return self
+
     def args(self) -> list[str]:
+        if self.dataflow is not None:
+            return [f"--runner={self.runner}", *self.dataflow.args(), *self.extra_args]
         workers = self.direct_num_workers or (os.cpu_count() or 1)
         return [
             f"--runner={self.runner}",
@@ -214,12 +242,6 @@ class PushSection(_Strict):
         return v
 
 
-class ServingSection(_Strict):
-    host: str = Field("127.0.0.1", description="Address `pipelines.serve` binds to.")
-    port: int = Field(8501, ge=1, le=65535, description="REST port (TF Serving's default is 8501).")
-    poll_seconds: float = Field(2.0, gt=0, description="How often the server looks for new or rolled-back versions.")
-
-
 class PipelineConfig(_Strict):
     """The whole, validated pipeline config. Built only through :func:`load_config`."""
 
@@ -233,11 +255,17 @@ class PipelineConfig(_Strict):
     model: ModelSection = Field(default_factory=ModelSection)
     transform: TransformSection = Field(default_factory=TransformSection)
     trainer: TrainerSection
+    tuning: TuningSection | None = Field(None, description="Hyperparameter search by TFX's Tuner before the Trainer.")
     validation: ValidationSection = Field(default_factory=ValidationSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     beam: BeamSection = Field(default_factory=BeamSection)
     push: PushSection
     serving: ServingSection = Field(default_factory=ServingSection)
+    monitoring: MonitoringSection = Field(default_factory=MonitoringSection)
+    gcp: GcpSection = Field(default_factory=GcpSection)
+    runner: RunnerName = Field("local", description="Engine: local, or airflow (pipelines.schedule).")
+    schedule: ScheduleSection | None = Field(None, description="When a scheduler (Airflow) starts runs.")
+    vertex: VertexSection | None = Field(None, description="Vertex AI Pipelines settings (--runner vertex).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     _origin: ConfigSource = PrivateAttr(default_factory=ConfigSource)
@@ -289,7 +317,11 @@ class PipelineConfig(_Strict):
 
     @property
     def metadata_path(self) -> str:
-        return self.pipeline.metadata_path or fs.join(self.pipeline.root, "metadata.sqlite")
+        if self.pipeline.metadata_path:
+            return self.pipeline.metadata_path
+        if fs.is_remote(self.pipeline.root):  # SQLite needs a local file system
+            return local_metadata_path(self.pipeline.root)
+        return fs.join(self.pipeline.root, "metadata.sqlite")
 
     @property
     def used_features(self) -> dict[str, Feature]:

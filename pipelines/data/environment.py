@@ -25,7 +25,7 @@ from components.csv_cells import read_header
 from components.schema_file import SchemaFileError, feature_names, find_feature, read_schema
 from pipelines.config import PipelineConfig
 from pipelines.config.source import KeyProblem
-from pipelines.data.sources import resolve
+from pipelines.data.sources import empty_newest_folder, is_monthly, resolve, tfx_pattern
 
 __all__ = ["ENVIRONMENT_CHECKS", "check_environment"]
 
@@ -60,15 +60,38 @@ def _csv_files(cfg: PipelineConfig) -> list[str]:
 
 
 def check_data_source(cfg: PipelineConfig) -> list[KeyProblem]:
-    src = cfg.data.source
-    if fs.is_remote(src):
-        return [("data.source", f"{src!r}: only local directories are supported by this version")]
+    """The data folder exists and holds the files of ``data.pattern`` (a bucket too: its existence,
+    access and credentials; each one line naming the path and what to do)."""
+    try:
+        return _data_source_problems(cfg)
+    except OSError as exc:  # permission denied, no credentials, a bucket that is not there
+        return [("data.source", str(exc))]
+
+
+def _data_source_problems(cfg: PipelineConfig) -> list[KeyProblem]:
+    src, pattern = cfg.data.source, cfg.data.pattern
     if not fs.exists(src):
+        if fs.is_remote(src):
+            fs.listdir(src)  # a missing bucket raises FileNotFoundError naming it, not the folder
         return [("data.source", f"directory {src} does not exist; {_data_hint(cfg)}")]
     if not fs.isdir(src):
         return [("data.source", f"{src} is a file; data.source must be the directory that holds the CSV files")]
+    empty = empty_newest_folder(src, pattern)
+    if empty is not None:
+        return [
+            (
+                "data.pattern",
+                f"the newest folder {empty} holds no file matching {pattern.rpartition('/')[2]!r}; "
+                f"upload that drop's CSV files, or remove the empty folder to train on the one before",
+            )
+        ]
     if not _csv_files(cfg):
-        return [("data.source", f"no files match {cfg.data.pattern!r} in {src}; set data.pattern or add CSV files")]
+        return [("data.source", f"no files match {pattern!r} in {src}; set data.pattern or add CSV files")]
+    if is_monthly(pattern):
+        try:
+            tfx_pattern(src, pattern, cfg.data.rolling_spans)
+        except ValueError as exc:
+            return [("data.rolling_spans", str(exc))]
     return []
 
 
@@ -82,7 +105,7 @@ def _csv_header(path: str) -> list[str] | None:
 
 def check_features_are_columns(cfg: PipelineConfig) -> list[KeyProblem]:
     """Without a curated schema the CSV header is the list of columns (with one, data validation checks it)."""
-    if cfg.schema_.path is not None or fs.is_remote(cfg.data.source) or not fs.isdir(cfg.data.source):
+    if cfg.schema_.path is not None or check_data_source(cfg):
         return []
     files = _csv_files(cfg)
     header = _csv_header(files[0]) if files else None
@@ -106,9 +129,13 @@ def check_features_are_columns(cfg: PipelineConfig) -> list[KeyProblem]:
 
 def check_schema_file(cfg: PipelineConfig) -> list[KeyProblem]:
     path = cfg.schema_.path
-    if path is None or fs.is_remote(path):
+    if path is None:
         return []
-    if not fs.isfile(path):
+    try:
+        found = fs.isfile(path)
+    except OSError as exc:  # permission denied, no credentials
+        return [("schema.path", str(exc))]
+    if not found:
         return [("schema.path", f"schema file {path} does not exist; fix the path, or remove schema.path to infer one")]
     try:
         names = feature_names(read_schema(path))
@@ -170,7 +197,10 @@ def check_label_fits_task(cfg: PipelineConfig) -> list[KeyProblem]:
     Read from the curated schema, so the mistake is caught before TFX starts."""
     label = cfg.label
     path = cfg.schema_.path
-    if not path or fs.is_remote(path) or not fs.isfile(path):
+    try:
+        if not path or not fs.isfile(path):
+            return []
+    except OSError:  # check_schema_file says why
         return []
     found = _label_domain(path, label.column)
     if found is None:
@@ -196,8 +226,11 @@ def check_label_fits_task(cfg: PipelineConfig) -> list[KeyProblem]:
 
 def check_serving_data(cfg: PipelineConfig) -> list[KeyProblem]:
     path = cfg.validation.skew.serving_data
-    if path and not fs.isdir(path):
-        return [("validation.skew.serving_data", f"directory {path} does not exist")]
+    try:
+        if path and not fs.isdir(path):
+            return [("validation.skew.serving_data", f"directory {path} does not exist")]
+    except OSError as exc:
+        return [("validation.skew.serving_data", str(exc))]
     return []
 
 

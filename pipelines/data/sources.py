@@ -4,6 +4,12 @@ Mirrors what CsvExampleGen's driver does with ``{SPAN}`` (digits) and ``{YYYY}``
 ``{MM}``, ``{DD}`` (a date, as one span per day): the latest span, or the latest N
 with ``data.rolling_spans``. Pure Python, so the CLI can check the files before
 TFX is imported. Paths go through ``components.filesystem`` (local or ``gs://``).
+
+Monthly drops (``{YYYY}-{MM}/*.csv``, no ``{DD}``): TFX's driver accepts date placeholders
+only as a full date, so a monthly pattern is resolved here, one span per month, and
+ExampleGen is handed the chosen month folders by name (:func:`tfx_pattern`):
+``2026-10/*.csv`` for the newest month, character classes (``2026-[01][09]/*.csv``) for the
+newest N, checked to match those months' files and nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass
 
 from components import filesystem as fs
 
-__all__ = ["InputFiles", "resolve", "span_regex"]
+__all__ = ["InputFiles", "empty_newest_folder", "is_monthly", "resolve", "span_regex", "tfx_pattern"]
 
 _PLACEHOLDERS = {
     "{SPAN}": r"(?P<span>\d+)",
@@ -41,10 +47,17 @@ def span_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(out + r"\Z")
 
 
+def is_monthly(pattern: str) -> bool:
+    """``{YYYY}`` and ``{MM}`` without ``{DD}`` or ``{SPAN}``: one span per month."""
+    return "{YYYY}" in pattern and "{MM}" in pattern and "{DD}" not in pattern and "{SPAN}" not in pattern
+
+
 def _span_of(match: re.Match[str]) -> int:
     groups = match.groupdict()
     if groups.get("span") is not None:
         return int(groups["span"])
+    if groups.get("day") is None:  # a monthly pattern: months since 1970-01
+        return (int(groups["year"]) - 1970) * 12 + int(groups["month"]) - 1
     date = datetime.date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
     return (date - datetime.date(1970, 1, 1)).days
 
@@ -71,3 +84,67 @@ def resolve(source: str, pattern: str, rolling_spans: int | None = None) -> Inpu
         return InputFiles([], [])
     spans = sorted(by_span)[-(rolling_spans or 1) :]
     return InputFiles(sorted(f for s in spans for f in by_span[s]), spans)
+
+
+def _wildcard(pattern: str) -> str:
+    for p in _PLACEHOLDERS:
+        pattern = pattern.replace(p, "*")
+    return pattern
+
+
+def empty_newest_folder(source: str, pattern: str) -> str | None:
+    """The newest span folder when it holds no file matching ``pattern`` (a drop that is not
+    there yet, or failed to upload), else None. Only for patterns whose placeholders are all in
+    the folder part (``{YYYY}-{MM}/*.csv``, ``span-{SPAN}/*.csv``)."""
+    folder_pattern, _, _ = pattern.rpartition("/")
+    if not folder_pattern or not any(p in folder_pattern for p in _PLACEHOLDERS):
+        return None
+    regex = span_regex(folder_pattern)
+    folders: dict[int, str] = {}
+    for path in fs.glob(fs.join(source, _wildcard(folder_pattern))):
+        match = regex.match(_relative(path, source).rstrip("/"))
+        if match and fs.isdir(path):
+            folders[_span_of(match)] = path
+    if not folders:
+        return None
+    newest = max(folders)
+    found = resolve(source, pattern)
+    return folders[newest] if not found.spans or max(found.spans) < newest else None
+
+
+def _substitute(pattern: str, span: int) -> str:
+    """A monthly pattern with one month's values: ``{YYYY}-{MM}/*.csv`` -> ``2026-10/*.csv``."""
+    year, month = 1970 + span // 12, span % 12 + 1
+    return pattern.replace("{YYYY}", f"{year:04d}").replace("{MM}", f"{month:02d}")
+
+
+def tfx_pattern(source: str, pattern: str, rolling_spans: int | None = None) -> str:
+    """The split pattern CsvExampleGen is given: ``pattern`` itself, except for a monthly one,
+    which TFX's driver rejects (a date needs ``{DD}``): there, the newest month (or newest
+    ``rolling_spans`` months) by name. Unresolvable (no files): ``pattern`` unchanged, for the
+    environment check to report.
+
+    Raises:
+        ValueError: no glob names exactly the newest N months' files (then a flat character
+            class would pull in an older month too); the message says what to do.
+    """
+    if not is_monthly(pattern):
+        return pattern
+    found = resolve(source, pattern, rolling_spans)
+    if not found.spans:
+        return pattern
+    names = [_substitute(pattern, span) for span in found.spans]
+    if len(names) == 1:
+        return names[0]
+    merged = "".join(
+        chars[0] if len(set(chars)) == 1 else "[" + "".join(sorted(set(chars))) + "]"
+        for chars in zip(*names, strict=True)
+    )
+    matched = sorted(f for f in fs.glob(fs.join(source, merged)) if fs.isfile(f))
+    if matched != found.files:
+        raise ValueError(
+            f"data.rolling_spans {rolling_spans}: no single file pattern reads exactly the months "
+            f"{', '.join(n.split('/')[0] for n in names)} of {source} (it would take an older month too); "
+            f"use a smaller rolling_spans or move older months out of {source}"
+        )
+    return merged

@@ -18,7 +18,17 @@ from typing import Any
 
 from components import filesystem as fs
 
-__all__ = ["Artifact", "Execution", "RunMetadata", "artifact_property", "latest_run_id", "open_store", "read_run"]
+__all__ = [
+    "Artifact",
+    "Execution",
+    "RunContext",
+    "RunMetadata",
+    "artifact_property",
+    "latest_run_id",
+    "open_store",
+    "read_run",
+    "run_contexts",
+]
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,40 @@ def read_run(metadata_path: str, pipeline_name: str, run_id: str) -> RunMetadata
     return record
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """One run's ``pipeline_run`` context: its id, when it started and its last execution update (epoch s)."""
+
+    run_id: str
+    started: float
+    ended: float
+    properties: dict[str, Any] = field(default_factory=dict)  # the context's custom properties (an engine's)
+
+
+def run_contexts(metadata_path: str, pipeline_name: str) -> list[RunContext]:
+    """Every run of ``pipeline_name`` in the store, newest first (by creation time, then id).
+
+    Example:
+        >>> [r.run_id for r in run_contexts(config.metadata_path, "ad_click")][:1]
+        ['2026-01-31T10:00:00.123456']
+    """
+    if not fs.exists(metadata_path):
+        return []
+    store = open_store(metadata_path)
+    pipeline = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline is None:
+        return []
+    run_type = {t.name: t.id for t in store.get_context_types()}.get("pipeline_run")
+    runs = [c for c in store.get_children_contexts_by_context(pipeline.id) if c.type_id == run_type]
+    out = []
+    for ctx in sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id), reverse=True):
+        updates = [e.last_update_time_since_epoch for e in store.get_executions_by_context(ctx.id)]
+        started = ctx.create_time_since_epoch / 1000
+        properties = {k: artifact_property(ctx, k) for k in ctx.custom_properties}
+        out.append(RunContext(ctx.name, started, max(updates) / 1000 if updates else started, properties))
+    return out
+
+
 def latest_run_id(metadata_path: str, pipeline_name: str) -> str | None:
     """The id of ``pipeline_name``'s newest run in the store, or None when it has none.
 
@@ -133,7 +177,7 @@ def latest_run_id(metadata_path: str, pipeline_name: str) -> str | None:
 
 
 def artifact_property(artifact: Any, key: str) -> Any:
-    """A custom property of an MLMD artifact record (int, double or string), or None."""
+    """A custom property of an MLMD artifact (or context) record (int, double or string), or None."""
     value = artifact.custom_properties.get(key)
     if value is None:
         return None

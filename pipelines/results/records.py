@@ -5,8 +5,10 @@ every component cached still took that long. After each successful run we record
 fingerprint of everything TFX's cache keys depend on, plus the state of ML Metadata:
 
 - the validated config (every value, paths absolute) and the ``--until`` stage;
-- each input file's path, size and modification time (what CsvExampleGen's input
-  fingerprint uses), and the curated schema's content;
+- each input file's path and :func:`components.filesystem.fingerprint`: size and modification
+  time locally (what CsvExampleGen's input fingerprint uses), object generation and MD5 on
+  ``gs://`` (an upload is a new generation even with the same bytes and time), and the
+  curated schema's content;
 - the code the pipeline runs (``components/``, the builder) and any user module;
 - the locked dependency set (``requirements.lock``);
 - the ML Metadata file's size and modification time: any other run, push or blessing
@@ -58,7 +60,7 @@ def fingerprint(config: PipelineConfig, until: str | None) -> str:
     h.update(repr(until).encode())
     found = resolve(config.data.source, config.data.pattern, config.data.rolling_spans)
     for path in found.files:
-        h.update(f"{path}|{fs.size(path)}|{fs.mtime_ns(path)}\n".encode())
+        h.update(f"{path}|{fs.fingerprint(path)}\n".encode())
     if config.schema_.path:
         h.update(config.schema_.path.encode())
         h.update(fs.read_bytes(config.schema_.path))

@@ -21,6 +21,7 @@ from pipelines.build import component_names, component_nodes, gate_parameters
 from pipelines.config import PipelineConfig
 from pipelines.errors import DataBlockedError, PipelineRunError
 from pipelines.results.mlmd import Execution, artifact_property, latest_run_id, read_run
+from pipelines.results.tuning import read_tuning, tuning_lines
 from pipelines.runners.base import RunOutcome
 
 __all__ = [
@@ -70,6 +71,10 @@ class RunSummary:
     # The invocation itself made no run (run_id None), pushed nothing (pushed None); seconds are its own.
     unchanged_since: dict[str, Any] | None = None
     artifacts: dict[str, str] = field(default_factory=dict)  # statistics, baseline_statistics, evaluation URIs
+    # With a `tuning:` section: the Tuner's trials (settings, objective, seconds), baseline and chosen settings
+    # (shape: pipelines.results.tuning).
+    tuning: dict[str, Any] | None = None
+    trigger: dict[str, Any] | None = None  # why the run was started: pipelines.monitor --retrain's alerts
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -230,6 +235,8 @@ def collect(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         summary.failed_thresholds = failed
         if diffs:
             summary.baseline = {"diff": diffs.get("overall", {})}
+    for art in run.of_type("TunerResults")[-1:]:
+        summary.tuning = read_tuning(art.uri)
     for art in run.of_type("ModelBlessing")[-1:]:
         summary.blessed = artifact_property(art.mlmd, "blessed") == 1
     for art in run.of_type("PushedModel")[-1:]:
@@ -286,6 +293,8 @@ def format_table(summary: RunSummary) -> str:
             f"drift vs previous data: {len(alarms)} of {len(summary.drift)} features above bound "
             f"(largest: {worst['feature']} {worst['measure']} {worst['value']:.4f} / {worst['threshold']:g})"
         )
+    if summary.tuning:
+        lines += tuning_lines(summary.tuning)
     if summary.metrics:
         shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(summary.metrics.items()))
         lines.append(f"eval metrics (overall): {shown}")

@@ -31,7 +31,7 @@ class RunOutcome:
 
     Attributes:
         run_id: the ``pipeline_run`` context of this run in ML Metadata (set before the run starts).
-        engine: the runner's name (``local``).
+        engine: the runner's name (``local``, ``airflow``).
         seconds: wall-clock time of the run.
         log_path: the engine's full log, when it keeps one on this machine.
         error: the engine's short message when the run stopped on an error; None when it ran through.
@@ -54,6 +54,9 @@ class Runner(abc.ABC):
     """
 
     name: str = "runner"
+
+    def check(self) -> None:  # noqa: B027 - a hook: most engines run here and need no check
+        """Raise ``ConfigError`` when this engine cannot run a pipeline from here (before anything starts)."""
 
     @abc.abstractmethod
     def run(self, pipeline: Any, progress: Progress | None = None) -> RunOutcome:

@@ -1,18 +1,24 @@
-"""Serving the pushed models: a built-in server with TensorFlow Serving's REST API, push and serve logic.
+"""Serving the pushed models: a built-in server with TF Serving's REST and gRPC APIs, push and serve logic.
 
 - ``pipelines.serving.codec``: TF Serving's request/response JSON and error messages
   (``request_predict``, ``request_examples``, ``response``, ``codec_base`` behind it).
 - ``pipelines.serving.loading``: one version loaded (SavedModel, signatures, warm-up replayed).
 - ``pipelines.serving.registry``: the loaded versions, kept in step with ``<serving_dir>`` and
   its ``models.config`` by polling (new versions load fully before they are swapped in).
-- ``pipelines.serving.rest``: the HTTP endpoints over ``http.server``.
+- ``pipelines.serving.service``: the one request path REST and gRPC share (routing, batching,
+  metrics, request log); ``batching``, ``metrics``, ``request_log``, ``auth`` behind it.
+- ``pipelines.serving.rest``: TF Serving's REST API as an ASGI app (Starlette), with
+  ``/monitoring/prometheus/metrics``, ``/healthz`` and ``/readyz``.
+- ``pipelines.serving.grpc_service``: TF Serving's gRPC API (``grpc_convert`` for its messages).
+- ``pipelines.serving.server``: REST on uvicorn and gRPC together; graceful drain.
 - ``pipelines.serving.versions``: what ``pipelines.push`` does (list, rollback).
 - ``pipelines.serving.launch``: what ``pipelines.serve`` does (TF Serving or the built-in server).
 
 Example:
+    >>> from pipelines.serving.server import ServerOptions
     >>> registry = ModelRegistry("serving", poll_seconds=2)
     >>> registry.poll_once()  # load what models.config asks for
-    >>> server = make_server(registry, "127.0.0.1", 8501)
+    >>> server = make_server(registry, "127.0.0.1", 8501, options=ServerOptions(grpc_port=8500))
     >>> registry.start()
     >>> server.serve_forever()
 
@@ -24,6 +30,7 @@ never TFX: a serving host needs TensorFlow and ``tensorflow-serving-api``, not T
 from pipelines.serving.codec import ApiError
 from pipelines.serving.loading import LoadedVersion
 from pipelines.serving.registry import ModelRegistry
-from pipelines.serving.rest import RestServer, handle, make_server
+from pipelines.serving.rest import handle
+from pipelines.serving.server import RestServer, make_server
 
 __all__ = ["ApiError", "LoadedVersion", "ModelRegistry", "RestServer", "handle", "make_server"]

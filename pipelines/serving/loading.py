@@ -80,7 +80,9 @@ def load_version(name: str, version: int, path: str) -> LoadedVersion:
     """
     import tensorflow as tf
 
-    model = tf.saved_model.load(path)
+    # A gs:// version is downloaded first (once per content): TensorFlow's own GCS client cannot
+    # reach an emulator, and a local copy loads the same bytes on real GCS.
+    model = tf.saved_model.load(fs.local_copy(path))
     signatures = {}
     for key, fn in model.signatures.items():
         inputs = {k: _spec(s) for k, s in fn.structured_input_signature[1].items()}

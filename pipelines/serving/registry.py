@@ -2,6 +2,7 @@
 
     poll (every serving.poll_seconds)
       read models.config            which models, which versions (``specific``), labels
+      read routing.json             the canary's share of the unlabelled model path
       list <base_path>/<version>/   what exists on disk
       load what is wanted and not loaded yet: tf.saved_model.load, replay warm-up requests
       swap in a new snapshot        one reference assignment; requests in flight keep the old one
@@ -11,10 +12,19 @@ Without models.config every model directory under the serving dir serves its new
 version (TF Serving's default policy). A version that fails to load is reported in the
 model status (state END with the error) and not retried until its directory changes; if
 nothing wanted could be loaded, the versions already loaded keep serving.
+
+Routing (:meth:`ModelRegistry.resolve`): a labelled or versioned request addresses one
+version. The unlabelled model path goes to ``stable`` (the newest loaded version when there
+is no ``stable`` label), except that, while a ``canary`` label with a share in routing.json
+is loaded, that share of requests goes to the canary: sticky per caller when the request
+carries a route key (the same key always lands on the same version while the share stays;
+raising the share only moves keys to the canary), random otherwise.
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
 import sys
 import threading
 import time
@@ -23,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import filesystem as fs
-from components import serving_layout
+from components import serving_config, serving_layout
 from pipelines.serving.codec_base import ApiError
 from pipelines.serving.loading import LoadedVersion, load_version
 
@@ -34,6 +44,13 @@ __all__ = ["ModelRegistry"]
 class _Model:
     versions: Mapping[int, LoadedVersion]
     labels: Mapping[str, int]
+    canary_share: float = 0.0  # of the unlabelled path, from routing.json
+
+
+def key_point(route_key: str) -> float:
+    """Where ``route_key`` falls in [0, 1): a stable hash, the same in every process and run."""
+    digest = hashlib.blake2b(route_key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 @dataclass
@@ -65,6 +82,8 @@ class ModelRegistry:
         self._thread: threading.Thread | None = None
         self._config_error: str | None = None
         self._last_wanted: dict[str, tuple[str, set[int], dict[str, int]]] = {}
+        self._routing: dict[str, dict[str, float]] = {}
+        self._routing_error: str | None = None
 
     # ------------------------------------------------------------------ polling
 
@@ -92,6 +111,18 @@ class ModelRegistry:
         self._last_wanted = wanted
         return wanted
 
+    def _shares(self) -> dict[str, dict[str, float]]:
+        """``{model: {label: share}}`` from routing.json; the last good one if it cannot be read."""
+        try:
+            self._routing = serving_config.read_routing(self.serving_dir)
+        except serving_layout.LayoutError as exc:
+            if str(exc) != self._routing_error:
+                self._log(f"warning: {exc}; keeping the traffic split in use now")
+            self._routing_error = str(exc)
+            return self._routing
+        self._routing_error = None
+        return self._routing
+
     def _set_state(self, name: str, version: int, state: _State) -> None:
         with self._states_lock:
             self._states.setdefault(name, {})[version] = state
@@ -100,6 +131,7 @@ class ModelRegistry:
         """Load what models.config and the disk ask for, then swap it in."""
         with self._poll_lock:
             wanted = self._wanted()
+            shares = self._shares()
             current = self._models
             new: dict[str, _Model] = {}
             for name, (base, versions, labels) in wanted.items():
@@ -128,7 +160,8 @@ class ModelRegistry:
                 if not loaded and old.versions:
                     # Availability first: nothing wanted could be loaded, keep serving what is loaded.
                     loaded = dict(old.versions)
-                new[name] = _Model(loaded, dict(labels))
+                share = shares.get(name, {}).get(serving_config.CANARY_LABEL, 0.0)
+                new[name] = _Model(loaded, dict(labels), share if serving_config.CANARY_LABEL in labels else 0.0)
             self._models = new  # the swap: one reference assignment
             for name, model in current.items():
                 for v in model.versions:
@@ -163,8 +196,19 @@ class ModelRegistry:
         """``{model: loaded versions}``."""
         return {name: sorted(m.versions) for name, m in self._models.items()}
 
-    def resolve(self, name: str, version: int | None = None, label: str | None = None) -> LoadedVersion:
+    def labels_for(self, name: str, version: int) -> list[str]:
+        """The labels pointing at ``version`` of ``name`` (for per-label metrics and the request log)."""
+        model = self._models.get(name)
+        return sorted(label for label, v in model.labels.items() if v == version) if model is not None else []
+
+    def resolve(
+        self, name: str, version: int | None = None, label: str | None = None, route_key: str | None = None
+    ) -> LoadedVersion:
         """The loaded version a request names (TF Serving's ServableRequest semantics).
+
+        The unlabelled, unversioned path goes to ``stable``, or to the ``canary`` for its share of
+        requests: by ``route_key`` (a caller's id from a request header: sticky) when given, at
+        random otherwise.
 
         Raises:
             ApiError: 404 for an unknown model or version, 400 for an unknown label.
@@ -176,11 +220,22 @@ class ModelRegistry:
             version = model.labels[label]
         if model is not None:
             if version is None and model.versions:
-                return model.versions[max(model.versions)]
+                return model.versions[self._route(model, route_key)]
             if version in model.versions:
                 return model.versions[version]
         request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
         raise ApiError(f"Servable not found for request: {request}", 404)
+
+    @staticmethod
+    def _route(model: _Model, route_key: str | None) -> int:
+        """The version the unlabelled path serves (``model.versions`` is not empty)."""
+        canary = model.labels.get(serving_config.CANARY_LABEL)
+        if model.canary_share > 0 and canary in model.versions:
+            point = key_point(route_key) if route_key is not None else random.random()
+            if point < model.canary_share:
+                return canary
+        stable = model.labels.get(serving_layout.STABLE_LABEL)
+        return stable if stable in model.versions else max(model.versions)
 
     def status(self, name: str, version: int | None = None, label: str | None = None) -> dict[str, Any]:
         """The GetModelStatusResponse JSON for a model (or one version)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from pipelines.serving.codec_base import ApiError, shape_text
 
-__all__ = ["encode", "format_classify", "format_predict", "format_regress"]
+__all__ = ["classify_rows", "encode", "format_classify", "format_predict", "format_regress", "regress_values"]
 
 
 class _Raw(str):
@@ -94,11 +94,11 @@ def format_predict(outputs: Mapping[str, np.ndarray], fmt: str) -> str:
     return encode({"predictions": rows})
 
 
-def format_classify(outputs: Mapping[str, np.ndarray], signature: str) -> str:
-    """``{"results": [[[label, score], ...], ...]}``.
+def classify_rows(outputs: Mapping[str, np.ndarray], signature: str) -> list[list[tuple[str, float]]]:
+    """``[[(label, score), ...], ...]`` per example, as TF Serving reads a classify signature's outputs.
 
     A ``scores`` output (with ``classes`` if present) is used as TF Serving does; a single
-    ``[batch]`` probability output is a binary classifier: ``[["0", 1 - p], ["1", p]]``.
+    ``[batch]`` probability output is a binary classifier: ``[("0", 1 - p), ("1", p)]``.
     """
     if "scores" in outputs:
         scores = np.asarray(outputs["scores"], dtype=np.float32)
@@ -116,20 +116,26 @@ def format_classify(outputs: Mapping[str, np.ndarray], signature: str) -> str:
         )
     if scores.ndim != 2:
         raise ApiError(f"Expected Tensor shape: [batch_size num_classes] but got {shape_text(scores.shape)}")
-    results = []
+    rows = []
     for i, row in enumerate(scores):
         labels = [b""] * len(row) if classes is None else list(np.asarray(classes)[i])
-        results.append(
+        rows.append(
             [
-                [(lb.decode("utf-8", "replace") if isinstance(lb, bytes) else str(lb)), _Raw(_float_text(s, True))]
+                (lb.decode("utf-8", "replace") if isinstance(lb, bytes) else str(lb), s)
                 for lb, s in zip(labels, row.tolist(), strict=False)
             ]
         )
-    return encode({"results": results})
+    return rows
 
 
-def format_regress(outputs: Mapping[str, np.ndarray], signature: str) -> str:
-    """``{"results": [value, ...]}`` from the ``outputs`` output, or the only output."""
+def format_classify(outputs: Mapping[str, np.ndarray], signature: str) -> str:
+    """``{"results": [[[label, score], ...], ...]}`` (see :func:`classify_rows`)."""
+    rows = classify_rows(outputs, signature)
+    return encode({"results": [[[lb, _Raw(_float_text(s, True))] for lb, s in row] for row in rows]})
+
+
+def regress_values(outputs: Mapping[str, np.ndarray], signature: str) -> np.ndarray:
+    """The ``[batch]`` float values of the ``outputs`` output, or of the only output."""
     if "outputs" in outputs:
         values = outputs["outputs"]
     elif len(outputs) == 1:
@@ -147,4 +153,10 @@ def format_regress(outputs: Mapping[str, np.ndarray], signature: str) -> str:
             f"Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
             f"{shape_text(values.shape)}"
         )
+    return values
+
+
+def format_regress(outputs: Mapping[str, np.ndarray], signature: str) -> str:
+    """``{"results": [value, ...]}`` (see :func:`regress_values`)."""
+    values = regress_values(outputs, signature)
     return encode({"results": [_Raw(_float_text(v, values.dtype.itemsize <= 4)) for v in values.tolist()]})

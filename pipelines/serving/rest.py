@@ -1,38 +1,38 @@
-"""TF Serving's REST API over ``http.server``: model status, metadata, predict, classify, regress.
+"""TF Serving's REST API as an ASGI app (Starlette): model status, metadata, predict, classify, regress.
 
     GET  /v1/models/{name}[/versions/{v}|/labels/{l}]             model status
     GET  /v1/models/{name}[/versions/{v}|/labels/{l}]/metadata    signature defs
     POST /v1/models/{name}[/versions/{v}|/labels/{l}]:predict     instances | inputs
     POST /v1/models/{name}[/versions/{v}|/labels/{l}]:classify    examples (+ context)
     POST /v1/models/{name}[/versions/{v}|/labels/{l}]:regress     examples (+ context)
+    GET  /monitoring/prometheus/metrics                          Prometheus text (TF Serving's names)
+    GET  /healthz  (200 while the process runs)   GET /readyz  (200 once a model is loaded, 503 draining)
 
 Errors are ``{"error": "..."}`` with TF Serving's HTTP codes: 400 bad request, 404 unknown
-model or version, 500 internal. An error the model raises while it runs is answered as TF
-Serving answers it: its TensorFlow code mapped to HTTP (``InvalidArgumentError``, e.g. a
-``tf.debugging`` assertion on an input, is 400) and the kernel's message, without the
-wrapper eager Python adds (``Graph execution error: Detected at node ...``, ``[Op:...]``).
-
-One thread per connection (HTTP/1.1 keep-alive); each request resolves its model version
-once, so a version swap never affects a request in flight.
+model or version, 500 internal; a TensorFlow error the model raises is mapped from its code
+(see :func:`pipelines.serving.service.error_answer`). Before routing, the app refuses: a body
+over ``max_body_bytes`` in any encoding (413, read no further), a body slower than
+``body_timeout`` (408), more than ``max_in_flight`` requests at once (503), a missing or wrong
+bearer token when one is set (401). A client that goes away is let go without an answer.
+The JSON work and the signature call run on the thread pool; :func:`handle` is that part.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-import socket
-import urllib.parse
-from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from pipelines.serving import codec
+from pipelines.serving.auth import check_bearer
 from pipelines.serving.codec import ApiError
-from pipelines.serving.loading import LoadedVersion, Signature
+from pipelines.serving.grpc_convert import examples_request, examples_response, predict_request, predict_response
+from pipelines.serving.metrics import CONTENT_TYPE
 from pipelines.serving.registry import ModelRegistry
+from pipelines.serving.service import Call, Service, error_answer, signature, tf_error_message
 
-__all__ = ["RestServer", "handle", "make_server", "tf_error_message"]
+__all__ = ["METRICS_PATH", "HttpOptions", "handle", "make_app", "tf_error_message"]
 
 _PREDICT = re.compile(
     r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)", re.IGNORECASE
@@ -40,95 +40,45 @@ _PREDICT = re.compile(
 _STATUS = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE
 )
-_MAX_BODY = 64 * 1024 * 1024
-# tensorflow::error::Code -> HTTP status, as TF Serving maps them.
-_HTTP_FOR_TF_CODE = {
-    1: 499,
-    3: 400,
-    4: 504,
-    5: 404,
-    6: 409,
-    7: 403,
-    8: 429,
-    9: 400,
-    10: 409,
-    11: 400,
-    12: 501,
-    14: 503,
-    16: 401,
-}
+_OPEN_PATHS = ("/healthz", "/readyz")  # probes need no token
+METRICS_PATH = "/monitoring/prometheus/metrics"
 
 
-_OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
+@dataclass(frozen=True)
+class HttpOptions:
+    """The REST app's limits and access rule."""
+
+    max_body_bytes: int = 64 * 1024 * 1024
+    body_timeout: float = 30.0
+    max_in_flight: int = 256
+    token: str | None = None  # bearer token; None = open
 
 
-def tf_error_message(message: str) -> str:
-    """The kernel's message of a TensorFlow error raised by a signature call, as TF Serving reports it.
-
-    Example:
-        >>> tf_error_message(
-        ...     "Graph execution error:\\n\\nDetected at node A defined at (most recent call "
-        ...     "last):\\n<stack traces unavailable>\\nassertion failed: [x]\\n\\t [[{{node A}}]] [Op:f]"
-        ... )
-        'assertion failed: [x]\\n\\t [[{{node A}}]]'
-    """
-    text = message
-    if text.startswith("Graph execution error:"):
-        lines = text[len("Graph execution error:") :].lstrip("\n").split("\n")
-        if lines and lines[0].startswith("Detected at node"):
-            # Then the Python stack: indented "File ..." lines, blank lines, or a placeholder.
-            rest = 1
-            while rest < len(lines) and (
-                not lines[rest].strip()
-                or lines[rest][:1].isspace()
-                or lines[rest] == "<stack traces unavailable>"
-                or lines[rest].startswith("Node: ")
-            ):
-                rest += 1
-            lines = lines[rest:]
-        text = "\n".join(lines)
-    text = _OP_SUFFIX.sub("", text).replace("\\'", "'")  # Assert's data escapes quotes: \'column\'
-    return text or message
-
-
-def _signature(loaded: LoadedVersion, name: str) -> Signature:
-    sig = loaded.signatures.get(name)
-    if sig is None:
-        raise ApiError(f'Serving signature name: "{name}" not found in signature def')
-    return sig
-
-
-def _run(sig: Signature, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    import tensorflow as tf
-
-    tensors = {k: tf.constant(v, dtype=sig.inputs[k].dtype) for k, v in arrays.items()}
-    return {k: v.numpy() for k, v in sig.fn(**tensors).items()}
-
-
-def _predict(loaded: LoadedVersion, body: bytes) -> str:
+def _predict(service: Service, call: Call, body: bytes) -> str:
     doc = codec.parse_json(body)
     name = codec.signature_name(doc)
-    sig = _signature(loaded, name)
+    sig = signature(call.loaded, name)  # type: ignore[arg-type] - resolved by the caller
     arrays, fmt = codec.parse_predict(doc, sig.inputs, name)
-    return codec.format_predict(_run(sig, arrays), fmt)
+    outputs = service.run(call, name, arrays)
+    text = codec.format_predict(outputs, fmt)
+    if service.request_log is not None:
+        service.log(call, lambda: predict_request(arrays), lambda: predict_response(outputs))
+    return text
 
 
-def _classify_regress(loaded: LoadedVersion, body: bytes, method: str) -> str:
+def _classify_regress(service: Service, call: Call, body: bytes, method: str) -> str:
     doc = codec.parse_json(body)
     name = codec.signature_name(doc)
     examples = codec.parse_classify_regress(doc, method)
-    sig = _signature(loaded, name)
-    if len(sig.inputs) == 1 and next(iter(sig.inputs.values())).dtype == "string":
-        # An examples signature (serving_examples, or TF Serving's classify/regress ones).
-        serialized = np.empty(len(examples), dtype=object)
-        serialized[:] = [e.SerializeToString() for e in examples]
-        outputs = _run(sig, {next(iter(sig.inputs)): serialized})
-    else:
-        outputs = _run(sig, codec.build_examples(examples, sig.inputs))
-    return codec.format_classify(outputs, name) if method == "classify" else codec.format_regress(outputs, name)
+    outputs = service.run_examples(call, name, examples)
+    text = codec.format_classify(outputs, name) if method == "classify" else codec.format_regress(outputs, name)
+    if service.request_log is not None:
+        service.log(call, lambda: examples_request(method, examples), lambda: examples_response(method, outputs, name))
+    return text
 
 
-def _metadata(loaded: LoadedVersion) -> str:
+def _metadata(service: Service, call: Call, version: int | None, label: str | None) -> str:
+    loaded = service.resolve(call, version, label)
     return codec.encode(
         {
             "model_spec": {"name": loaded.name, "signature_name": "", "version": str(loaded.version)},
@@ -137,111 +87,180 @@ def _metadata(loaded: LoadedVersion) -> str:
     )
 
 
-def handle(registry: ModelRegistry, method: str, path: str, body: bytes) -> tuple[int, str]:
-    """``(HTTP status, JSON text)`` for one request; never raises."""
-    try:
-        return 200, _route(registry, method, path, body)
-    except ApiError as exc:
-        return exc.status, codec.encode({"error": exc.message})
-    except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
-        code = getattr(exc, "error_code", None)
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        if isinstance(code, int):  # a tf.errors.OpError
-            message = tf_error_message(message)
-        return _HTTP_FOR_TF_CODE.get(code, 500) if isinstance(code, int) else 500, codec.encode({"error": message})
-
-
-def _route(registry: ModelRegistry, method: str, path: str, body: bytes) -> str:
+def _route(service: Service, method: str, path: str, body: bytes, request_id: str | None, key: str | None) -> str:
     match = _PREDICT.fullmatch(path)
     if method == "POST" and match:
         name, version, label, verb = match.groups()
-        loaded = registry.resolve(name, int(version) if version else None, label)
-        if verb.lower() == "predict":
-            return _predict(loaded, body)
-        return _classify_regress(loaded, body, verb.lower())
+        verb = verb.lower()
+        with service.call("REST", verb, name, request_id, key) as call:
+            service.resolve(call, int(version) if version else None, label)
+            if verb == "predict":
+                return _predict(service, call, body)
+            return _classify_regress(service, call, body, verb)
     match = _STATUS.fullmatch(path)
     if method == "GET" and match:
         name, version, label, metadata = match.groups()
         if not name:
             raise ApiError("Missing model name in request.")
         if metadata:
-            return _metadata(registry.resolve(name, int(version) if version else None, label))
-        return codec.encode(registry.status(name, int(version) if version else None, label))
+            with service.call("REST", "metadata", name, request_id, key) as call:
+                return _metadata(service, call, int(version) if version else None, label)
+        return codec.encode(service.registry.status(name, int(version) if version else None, label))
     raise ApiError(f"Malformed request: {method} {path}", 400 if path.lower().startswith("/v1/") else 404)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "declarative-tfx-serving"
-    server: RestServer
+def handle(
+    registry: ModelRegistry | Service,
+    method: str,
+    path: str,
+    body: bytes,
+    request_id: str | None = None,
+    route_key: str | None = None,
+) -> tuple[int, str]:
+    """``(HTTP status, JSON text)`` for one TF Serving REST request; never raises."""
+    service = registry if isinstance(registry, Service) else Service(registry)
+    try:
+        return 200, _route(service, method, path, body, request_id, route_key)
+    except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
+        status, _, message = error_answer(exc)
+        return status, codec.encode({"error": message})
 
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
-            raise ApiError(f"request body of {length} bytes is larger than {_MAX_BODY}", 413)
-        return self.rfile.read(length) if length > 0 else b""
 
-    def _serve(self) -> None:
+# --------------------------------------------------------------------------- ASGI
+
+
+class _DisconnectedError(Exception):
+    """The client went away before its request was read."""
+
+
+async def _read_body(receive: Any, headers: dict[bytes, bytes], limit: int) -> bytes:
+    length = headers.get(b"content-length")
+    if length is not None:
+        if not length.strip().isdigit():
+            raise ApiError(f"bad Content-Length: {length.decode('latin-1')!r}")
+        if int(length) > limit:
+            raise ApiError(f"request body of {int(length)} bytes is larger than {limit}", 413)
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _DisconnectedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:  # chunked, or a Content-Length that lied
+            raise ApiError(f"request body is larger than {limit} bytes", 413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(
+    send: Any, status: int, body: bytes, content_type: bytes = b"application/json", extra: tuple | list = ()
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error(message: str) -> bytes:
+    return codec.encode({"error": message}).encode("utf-8")
+
+
+class _TfServingEndpoint:
+    """The catch-all ASGI endpoint: read the body (bounded), answer on the thread pool."""
+
+    def __init__(self, service: Service, options: HttpOptions) -> None:
+        self.service = service
+        self.options = options
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from starlette.concurrency import run_in_threadpool
+
+        headers = dict(scope["headers"])
         try:
-            body = self._read_body()
-        except (ApiError, ValueError) as exc:
-            self.close_connection = True
-            message = exc.message if isinstance(exc, ApiError) else f"bad request body: {exc}"
-            self._send(getattr(exc, "status", 400), codec.encode({"error": message}))
+            body = await asyncio.wait_for(
+                _read_body(receive, headers, self.options.max_body_bytes), self.options.body_timeout
+            )
+        except _DisconnectedError:
             return
-        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
-        status, text = handle(self.server.registry, self.command, path, body)
-        self._send(status, text)
-
-    def setup(self) -> None:
-        super().setup()
-        # Small JSON answers: send at once instead of waiting for the client's delayed ACK.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _send(self, status: int, text: str) -> None:
-        data = text.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if hasattr(self, "_headers_buffer"):
-            self._headers_buffer.append(b"\r\n" + data)  # headers and body in one write
-            self.flush_headers()
-        else:  # an HTTP/0.9 request has no headers to buffer
-            self.end_headers()
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        if self.server.access_log:
-            super().log_message(format, *args)
+        except (ApiError, asyncio.TimeoutError) as exc:
+            if isinstance(exc, ApiError):
+                status, message = exc.status, exc.message
+            else:
+                status, message = 408, f"request body not received within {self.options.body_timeout:g} s"
+            self.service.metrics.rejected("body")
+            await _send(send, status, _error(message), extra=[(b"connection", b"close")])
+            return
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1") or None
+        key = headers.get(b"x-request-key", b"").decode("latin-1") or None
+        status, text = await run_in_threadpool(
+            handle, self.service, scope["method"], scope["path"], body, request_id, key
+        )
+        await _send(send, status, text.encode("utf-8"))
 
 
-class RestServer(ThreadingHTTPServer):
-    """A threading HTTP server answering TF Serving's REST API from a :class:`ModelRegistry`."""
+class _Guard:
+    """Refuses before routing: a missing or wrong token (401), too many requests in flight (503)."""
 
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 1024
+    def __init__(self, app: Any, service: Service, options: HttpOptions, state: dict[str, Any]) -> None:
+        self.app = app
+        self.service = service
+        self.options = options
+        self.state = state
+        self.in_flight = 0
 
-    def __init__(self, address: tuple[str, int], registry: ModelRegistry, access_log: bool = False) -> None:
-        self.registry = registry
-        self.access_log = access_log
-        super().__init__(address, _Handler)
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.options.token is not None and scope["path"] not in _OPEN_PATHS:
+            problem = check_bearer(dict(scope["headers"]).get(b"authorization"), self.options.token)
+            if problem:
+                self.service.metrics.rejected("auth")
+                await _send(send, 401, _error(problem), extra=[(b"www-authenticate", b"Bearer")])
+                return
+        if self.in_flight >= self.options.max_in_flight and scope["path"] not in _OPEN_PATHS:
+            self.service.metrics.rejected("overload")
+            message = f"server overloaded: {self.in_flight} requests in flight; retry later"
+            await _send(send, 503, _error(message), extra=[(b"retry-after", b"1")])
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
-def make_server(
-    registry: ModelRegistry, host: str = "127.0.0.1", port: int = 8501, access_log: bool = False
-) -> RestServer:
-    """Bind (``port=0`` picks a free port; see ``server.server_address``); call ``serve_forever()``."""
-    return RestServer((host, port), registry, access_log)
+def make_app(service: Service, options: HttpOptions | None = None, state: dict[str, Any] | None = None) -> Any:
+    """The ASGI app; ``state["draining"] = True`` turns ``/readyz`` to 503."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    options = options or HttpOptions()
+    state = state if state is not None else {"draining": False}
+
+    async def healthz(_request: Any) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(_request: Any) -> Response:
+        loaded = service.registry.models()
+        if state.get("draining"):
+            return JSONResponse({"status": "draining"}, status_code=503)
+        if not any(loaded.values()):
+            return JSONResponse({"status": "no model version loaded yet"}, status_code=503)
+        return JSONResponse({"status": "ready", "models": loaded})
+
+    async def metrics(_request: Any) -> Response:
+        return Response(service.metrics.text(), media_type=CONTENT_TYPE)
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route(METRICS_PATH, metrics, methods=["GET"]),
+            Route("/{path:path}", _TfServingEndpoint(service, options), methods=methods),
+        ]
+    )
+    return _Guard(app, service, options, state)

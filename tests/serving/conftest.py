@@ -46,16 +46,26 @@ def call(
 
 
 class Server:
-    def __init__(self, serving_dir: Path, poll_seconds: float = 0.2) -> None:
+    """The built-in server (REST, and gRPC with ``grpc_port=0``) in this process, on 127.0.0.1."""
+
+    def __init__(
+        self,
+        serving_dir: Path,
+        poll_seconds: float = 0.2,
+        options: Any = None,
+        loader: Any = None,
+    ) -> None:
         from pipelines.serving import ModelRegistry, make_server
 
         self.serving_dir = serving_dir
         self.logs: list[str] = []
-        self.registry = ModelRegistry(str(serving_dir), poll_seconds, log=self.logs.append)
+        extra = {"loader": loader} if loader is not None else {}
+        self.registry = ModelRegistry(str(serving_dir), poll_seconds, log=self.logs.append, **extra)
         self.registry.poll_once()
-        self.http = make_server(self.registry, "127.0.0.1", 0)
+        self.http = make_server(self.registry, "127.0.0.1", 0, options=options)
         self.port = self.http.server_address[1]
-        self.thread = threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.grpc_port = self.http.grpc_port
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
         self.registry.start()
 
@@ -66,12 +76,17 @@ class Server:
         self.thread.join(timeout=10)
 
 
-def start(tmp_path: Path, toy_models: dict[float, str], pin: int) -> Server:
+def publish_both(tmp_path: Path, toy_models: dict[float, str], pin: int) -> Path:
+    """V1 (weight 1) and V2 (weight 2) pushed under ``tmp_path/serving``, ``pin`` served as ``stable``."""
     serving = tmp_path / "serving"
     sl.publish_version(toy_models[1.0], serving, "ad_click", version=V1)
     sl.publish_version(toy_models[2.0], serving, "ad_click", version=V2)
     sl.write_models_config(serving, pins={"ad_click": pin})
-    return Server(serving)
+    return serving
+
+
+def start(tmp_path: Path, toy_models: dict[float, str], pin: int) -> Server:
+    return Server(publish_both(tmp_path, toy_models, pin))
 
 
 @pytest.fixture(scope="module")

@@ -199,3 +199,35 @@ def test_push_model_refuses_what_fails_infra_validation_and_prunes(
     assert json.loads((Path(info[1].path) / "assets.extra" / "eval_metrics.json").read_text()) == {
         "metrics": {"auc": 0.9}
     }
+
+
+def test_a_push_keeps_the_canary_and_never_prunes_it(tmp_path: Path, toy_models: dict[float, str]) -> None:
+    from components import serving_config, serving_versions
+    from components.pusher import push_model
+
+    serving = str(tmp_path / "serving")
+
+    def push(weight: float, keep: int) -> int:
+        result = push_model(
+            toy_models[weight],
+            blessed=True,
+            rows=ROWS,
+            serving_dir=serving,
+            model_name="m",
+            keep_versions=keep,
+            infra_validation=False,
+            warmup_requests=0,
+        )
+        assert result.pushed
+        return result.version
+
+    a, b = push(1.0, 2), push(2.0, 2)
+    assert serving_versions.set_canary(serving, "m", 0.1, version=a) == (a, b)
+    c = push(1.0, 1)  # keep one: b goes, the canary a stays
+    assert list(sl.version_dirs(serving, "m")) == [a, c]
+    config = model_server_config_pb2.ModelServerConfig()
+    text_format.Parse((Path(serving) / "models.config").read_text(), config)
+    (entry,) = config.model_config_list.config
+    assert list(entry.model_version_policy.specific.versions) == [a, c]
+    assert dict(entry.version_labels) == {"stable": c, "canary": a}
+    assert serving_config.read_routing(serving) == {"m": {"canary": 0.1}}

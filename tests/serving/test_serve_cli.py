@@ -54,14 +54,17 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @contextlib.contextmanager
 def builtin_server(config: Path, log_path: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """``pipelines.serve --builtin --port 0`` running, its stderr in ``log_path``: ``(process, port)``.
+    """``pipelines.serve --builtin --port 0 --grpc-port 0`` running, its stderr in ``log_path``: ``(process, port)``.
 
     The process is killed on the way out if the test did not stop it.
     """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin", "--port", "0", *extra],
+            [
+                *(sys.executable, "-m", "pipelines.serve", "--config", str(config), "--builtin"),
+                *("--port", "0", "--grpc-port", "0", *extra),
+            ],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=log,

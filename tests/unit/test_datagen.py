@@ -144,8 +144,8 @@ def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
 def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipelines.data.generators import ad_click
 
-    def broken(rows: int, seed: int = 0):
-        yield next(generate_ad_click(10, seed))
+    def broken(rows: int, seed: int = 0, month: int | None = None):
+        yield next(generate_ad_click(10, seed, month))
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ad_click, "generate_ad_click", broken)
@@ -172,3 +172,57 @@ def test_tickets_label_follows_words_of_a_free_text_description() -> None:
     assert escalated[has_word == 1].mean() > escalated[has_word == 0].mean() + 0.2
     assert oracle > 0.75 and TICKET_WORDS["cancel"] > 0 > TICKET_WORDS["resolved"]
     assert "tickets" in DATASETS
+
+
+# --- monthly drops ---------------------------------------------------------------------------------
+
+
+def test_months_write_one_folder_per_month_with_their_own_dates(tmp_path: Path) -> None:
+    done = generate("ad_click", str(tmp_path), 2000, seed=4, months=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09", "2026-10", "2026-11"]
+    assert [Path(p).parent.name for p in done.paths] == ["2026-09", "2026-10", "2026-11"]
+    for path in done.paths:
+        cols = read_csv_columns(path)
+        assert len(cols[LABEL]) == 2000
+        assert {t[:7] for t in cols["timestamp"]} == {Path(path).parent.name}
+
+
+def test_months_drift_slowly_as_documented(tmp_path: Path) -> None:
+    from pipelines.data.generators.ad_click import _NUMERIC, MONTHLY_DRIFT
+
+    done = generate("ad_click", str(tmp_path), 20_000, seed=1, months=4)
+    means = {name: [read_csv_columns(p)[name].astype(float).mean() for p in done.paths] for name in MONTHLY_DRIFT}
+    for name, per_month in MONTHLY_DRIFT.items():
+        std = _NUMERIC[name][1]
+        steps = np.diff(means[name]) / std
+        # each month moves by the documented amount (clipping at the bounds shrinks it a little)
+        assert np.all(np.abs(steps - per_month) < 0.04), (name, steps)
+    untouched = [read_csv_columns(p)["age"].astype(float).mean() for p in done.paths]
+    assert np.ptp(untouched) < 0.3
+
+
+def test_months_cli_and_its_limits(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.datagen",
+            "ad_click",
+            "--rows",
+            "50",
+            "--months",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2 month folders" in proc.stdout and (tmp_path / "2026-10" / "ad_click.csv").exists()
+    with pytest.raises(ConfigError, match="--months is for ad_click"):
+        generate("churn", str(tmp_path / "x"), 10, months=2)
+    with pytest.raises(ConfigError, match="--months 0: must be between 1 and 120"):
+        generate("ad_click", str(tmp_path / "x"), 10, months=0)

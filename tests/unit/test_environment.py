@@ -11,7 +11,7 @@ from pipelines.config import load_config
 from pipelines.data.environment import check_environment
 from pipelines.data.generators.datasets import DATASETS, LABELS
 from pipelines.errors import ConfigError
-from tests.unit.config_project import edit, make_project
+from tests.unit.config_project import HEADER, ROW, edit, make_project
 
 
 @pytest.fixture
@@ -61,10 +61,6 @@ def test_missing_data_loads_but_fails_the_environment_check(project: Path) -> No
         (
             lambda c: c["data"].update(pattern="*.tsv"),
             r"data\.source: no files match '\*\.tsv' in .*/data; set data\.pattern or add CSV files",
-        ),
-        (
-            lambda c: c["data"].update(source="gs://bucket/ads"),
-            r"data\.source: 'gs://bucket/ads': only local directories are supported",
         ),
         (
             lambda c: c["schema"].update(path="/nonexistent/schema.pbtxt"),
@@ -145,3 +141,51 @@ def test_missing_data_hint_without_datagen_for_other_pipelines(project: Path, na
 def test_every_datagen_dataset_has_a_label() -> None:
     """The hint offers `datagen NAME` exactly for the data sets `pipelines.datagen` can write."""
     assert sorted(LABELS) == sorted(DATASETS)
+
+
+# --------------------------------------------------------------------------- monthly folders
+
+
+def _months(project: Path, *names: str, empty: str | None = None) -> Path:
+    for name in names:
+        (project / "data" / name).mkdir()
+        (project / "data" / name / "ads.csv").write_text(HEADER + ROW)
+    if empty:
+        (project / "data" / empty).mkdir()
+        (project / "data" / empty / "_SUCCESS").write_text("")
+    return edit(project, lambda c: c["data"].update(pattern="{YYYY}-{MM}/*.csv"))
+
+
+def test_monthly_folders_resolve_to_the_newest_month(project: Path) -> None:
+    from pipelines.data.sources import resolve, tfx_pattern
+
+    path = _months(project, "2026-09", "2026-10")
+    config = load_config(path)
+    check_environment(config)
+    found = resolve(config.data.source, config.data.pattern)
+    assert [f.rsplit("/", 2)[-2] for f in found.files] == ["2026-10"]
+    assert tfx_pattern(config.data.source, config.data.pattern) == "2026-10/*.csv"
+    two = tfx_pattern(config.data.source, config.data.pattern, 2)
+    assert two == "2026-[01][09]/*.csv"
+    assert sorted(p.relative_to(project / "data").parts[0] for p in (project / "data").glob(two)) == [
+        "2026-09",
+        "2026-10",
+    ]
+
+
+def test_rolling_months_that_no_pattern_names_exactly_are_refused(project: Path) -> None:
+    path = _months(project, "2025-11", "2025-12", "2026-01")
+    path = edit(project, lambda c: c["data"].update(rolling_spans=2))  # 2025-12 + 2026-01 -> 202[56]-[01][12]
+    with pytest.raises(
+        ConfigError, match=r"data\.rolling_spans: data\.rolling_spans 2: .*2025-12, 2026-01.*older month"
+    ):
+        check_environment(load_config(path))
+
+
+def test_an_empty_newest_month_folder_is_named(project: Path) -> None:
+    path = _months(project, "2026-09", empty="2026-10")
+    with pytest.raises(
+        ConfigError, match=r"data\.pattern: the newest folder .*/data/2026-10 holds no file matching '\*\.csv'; upload"
+    ) as info:
+        check_environment(load_config(path))
+    assert len(info.value.problems) == 1

@@ -296,3 +296,36 @@ def test_atomic_writer_appears_whole_or_not_at_all(tmp_path) -> None:
 )
 def test_dirname_and_basename(path: str, folder: str, name: str) -> None:
     assert (fs.dirname(path), fs.basename(path)) == (folder, name)
+
+
+# --- what identifies a file's content, and local copies ------------------------------------------
+
+
+def test_fingerprint_of_a_local_file_changes_with_its_content(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a\n")
+    first = fs.fingerprint(str(path))
+    assert first.startswith("size=2|mtime_ns=")
+    os.utime(path, ns=(1, 1))
+    assert fs.fingerprint(str(path)) != first
+
+
+def test_local_copy_of_a_local_folder_is_the_folder(tmp_path: Path) -> None:
+    assert fs.local_copy(str(tmp_path)) == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "matches"),
+    [
+        ("drops/*/*.csv", "drops/2026-09/a.csv", True),
+        ("drops/*.csv", "drops/2026-09/a.csv", False),  # * stays within one folder
+        ("drops/2026-[01][09]/*.csv", "drops/2026-10/a.csv", True),
+        ("drops/2026-[01][09]/*.csv", "drops/2026-11/a.csv", False),
+        ("drops/2026-0?", "drops/2026-09/", True),  # a folder placeholder is its folder
+        ("a+b/(x).csv", "a+b/(x).csv", True),  # regex characters are literal
+    ],
+)
+def test_gcs_glob_patterns(pattern: str, name: str, matches: bool) -> None:
+    from components.gcs import _glob_regex
+
+    assert bool(_glob_regex(pattern).match(name)) is matches

@@ -1,4 +1,4 @@
-"""``python -m pipelines.push list|rollback`` through the real CLI, on fake SavedModel directories."""
+"""``python -m pipelines.push list|rollback|canary|promote`` through the real CLI, on fake SavedModel directories."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components import serving_layout as sl
+from pipelines.cli import main_guard
 from pipelines.push import main
 from tests.unit.test_serving_layout import fake_model
 
@@ -169,3 +170,88 @@ def test_list_keeps_the_metrics_column_aligned(project: Path, capsys: pytest.Cap
     assert len(rows) == 2
     assert {row.index("auc=") for row in rows} == {header.index("metrics")}
     assert header.index("served") == rows[0].index("yes (stable)")
+
+
+def test_canary_promote_and_rollback_through_the_cli(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for v, auc in ((100, 0.81), (200, 0.85), (300, 0.87)):
+        push(project.parent, v, auc)
+    sl.rollback(project.parent / "serving", "ad_click", to=200)
+    assert main(["canary", "--config", str(project), "--fraction", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "ad_click: version 300 serves 10% of unlabelled requests as 'canary' beside stable version 200" in out
+    assert main(["list", "--config", str(project)]) == 0
+    rows = {line[2:].split()[0]: line for line in capsys.readouterr().out.splitlines() if "auc=" in line}
+    assert rows["300"].startswith("* 300") and "10% (canary)" in rows["300"] and "auc=0.8700" in rows["300"]
+    assert rows["200"].startswith("* 200") and "90% (stable)" in rows["200"] and "auc=0.8500" in rows["200"]
+    assert rows["100"].startswith("  100")
+    assert main(["list", "--config", str(project), "--json"]) == 0
+    data = {d["version"]: (d["labels"], d["share"], d["metrics"]) for d in json.loads(capsys.readouterr().out)}
+    assert data == {
+        100: ([], 0.0, {"auc": 0.81}),
+        200: (["stable"], 0.9, {"auc": 0.85}),
+        300: (["canary"], 0.1, {"auc": 0.87}),
+    }
+
+    assert main(["rollback", "--config", str(project)]) == 0  # with a canary: removes it, stable stays
+    assert "ad_click: removed the canary (version 300); every unlabelled request goes to stable version 200" in (
+        capsys.readouterr().out
+    )
+    assert [(v.version, v.labels) for v in sl.list_versions(project.parent / "serving", "ad_click")] == [
+        (100, ()),
+        (200, ("stable",)),
+        (300, ()),
+    ]
+    assert main(["canary", "--config", str(project), "--version", "100", "--fraction", "0.5"]) == 0
+    assert "version 100 serves 50% of unlabelled requests" in capsys.readouterr().out
+    assert main(["promote", "--config", str(project)]) == 0
+    assert "ad_click: promoted the canary: version 100 is 'stable' (was 200)" in capsys.readouterr().out
+    assert sl.served_version(project.parent / "serving", "ad_click") == 100
+    assert main(["rollback", "--config", str(project), "--to", "300"]) == 0  # no canary: today's rollback
+    assert "now serving version 300 (was 100)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (
+            ["canary", "--fraction", "1"],
+            2,
+            "error: --fraction 1 must be between 0 and 1 (exclusive), e.g. --fraction 0.1",
+        ),
+        (["canary", "--fraction", "0"], 2, "error: --fraction 0 must be between 0 and 1"),
+        (
+            ["canary", "--fraction", "0.1", "--version", "150"],
+            1,
+            "error: version 150 of model 'ad_click' does not exist",
+        ),
+        (
+            ["canary", "--fraction", "0.1", "--version", "200"],
+            1,
+            "error: version 200 of model 'ad_click' is the stable",
+        ),
+        (["promote"], 1, "error: model 'ad_click' has no canary under {serving}/ad_click"),
+    ],
+)
+def test_canary_failures_are_one_line_with_the_exit_code(
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: int, message: str
+) -> None:
+    push(project.parent, 100, 0.8)
+    push(project.parent, 200, 0.8)
+    before = (project.parent / "serving" / "models.config").read_text()
+    assert main_guard(lambda: main([*args, "--config", str(project)])) == code
+    err = capsys.readouterr().err
+    assert err.startswith(message.format(serving=project.parent / "serving")) and "Traceback" not in err
+    assert (project.parent / "serving" / "models.config").read_text() == before
+
+
+def test_canary_errors_through_the_real_cli(project: Path) -> None:
+    push(project.parent, 100, 0.8)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.push", "canary", "--config", str(project), "--fraction", "0.2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: model 'ad_click' has only its stable version 100 under")

@@ -18,6 +18,14 @@ that learns the rule gets close to 0.896; one that ignores the features gets 0.5
 
 Rows are written in chunks, so 10M rows never sit in memory; the output depends
 only on ``--seed`` (and ``--rows``).
+
+Monthly drops (``--months N``): month ``i`` (0 = 2026-09, 1 = 2026-10, ...) has its
+timestamps in that calendar month and a slow drift: the mean of each feature in
+``MONTHLY_DRIFT`` moves by that many standard deviations per month (people spend a
+little more time online and a little less on the site). The click rule does not change,
+so a model trained on one month still fits the next; the drift is small enough to pass
+the default drift bounds (Jensen-Shannon 0.1) month to month, and shows in the drift
+figures of each run's summary.
 """
 
 from __future__ import annotations
@@ -36,9 +44,11 @@ from pipelines.errors import ConfigError
 __all__ = [
     "COLUMNS",
     "LABEL",
+    "MONTHLY_DRIFT",
     "click_logit",
     "click_probability",
     "generate_ad_click",
+    "month_name",
     "oracle_auc",
     "read_csv_columns",
     "write_ad_click",
@@ -215,6 +225,22 @@ _SYLLABLES = [
 _START = np.datetime64("2016-01-01T00:00:00")
 _SPAN_SECONDS = 205 * 24 * 3600
 _CHUNK = 50_000
+# Standard deviations per month by which a feature's mean moves in monthly drops.
+MONTHLY_DRIFT = {"daily_internet_usage": 0.1, "daily_time_spent_on_site": -0.05}
+_FIRST_MONTH = np.datetime64("2026-09", "M")
+
+
+def month_name(month: int) -> str:
+    """The folder of monthly drop ``month``: 0 -> ``2026-09``, 4 -> ``2027-01``."""
+    return str(_FIRST_MONTH + month)
+
+
+def _time_range(month: int | None) -> tuple[np.datetime64, int]:
+    if month is None:
+        return _START, _SPAN_SECONDS
+    start = (_FIRST_MONTH + month).astype("datetime64[s]")
+    end = (_FIRST_MONTH + month + 1).astype("datetime64[s]")
+    return start, int((end - start).astype(int))
 
 
 def click_logit(cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -235,10 +261,11 @@ def click_probability(cols: dict[str, np.ndarray]) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-click_logit(cols)))
 
 
-def _chunk(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _chunk(rng: np.random.Generator, n: int, month: int | None = None) -> dict[str, np.ndarray]:
     cols: dict[str, np.ndarray] = {}
     for name, (mean, std, low, high) in _NUMERIC.items():
-        values = np.clip(rng.normal(mean, std, n), low, high)
+        shift = MONTHLY_DRIFT.get(name, 0.0) * std * (month or 0)
+        values = np.clip(rng.normal(mean + shift, std, n), low, high)
         cols[name] = np.round(values) if name == "age" else np.round(values, 2)
     cols["age"] = cols["age"].astype(np.int64)
     topic = rng.integers(0, len(_ADJ), (n, 3))
@@ -247,25 +274,26 @@ def _chunk(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     cols["city"] = np.array([(_SYLLABLES[a] + _SYLLABLES[b]).capitalize() for a, b in city], dtype=object)
     cols["male"] = (rng.random(n) < 0.48).astype(np.int64)
     cols["country"] = np.array(_COUNTRIES, dtype=object)[rng.integers(0, len(_COUNTRIES), n)]
-    seconds = rng.integers(0, _SPAN_SECONDS, n)
-    stamps = np.datetime_as_string(_START + seconds.astype("timedelta64[s]"), unit="s")
+    start, span = _time_range(month)
+    seconds = rng.integers(0, span, n)
+    stamps = np.datetime_as_string(start + seconds.astype("timedelta64[s]"), unit="s")
     cols["timestamp"] = np.char.replace(stamps.astype(str), "T", " ")
     cols[LABEL] = (rng.random(n) < click_probability(cols)).astype(np.int64)
     return cols
 
 
-def generate_ad_click(rows: int, seed: int = 0) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the rows as column chunks of at most 50,000 rows."""
+def generate_ad_click(rows: int, seed: int = 0, month: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """Yield the rows as column chunks of at most 50,000 rows (of monthly drop ``month``, if given)."""
     rng = np.random.default_rng(seed)
     done = 0
     while done < rows:
         n = min(_CHUNK, rows - done)
-        yield _chunk(rng, n)
+        yield _chunk(rng, n, month)
         done += n
 
 
-def write_ad_click(out_dir: str, rows: int, seed: int = 0, shards: int = 1) -> list[str]:
-    """Write ``rows`` rows as CSV into ``out_dir`` (``shards`` files); returns the paths."""
+def write_ad_click(out_dir: str, rows: int, seed: int = 0, shards: int = 1, month: int | None = None) -> list[str]:
+    """Write ``rows`` rows as CSV into ``out_dir`` (``shards`` files; local or ``gs://``); returns the paths."""
     if rows < 1:
         raise ConfigError(f"--rows {rows}: must be at least 1")
     if shards < 1 or shards > rows:
@@ -278,7 +306,7 @@ def write_ad_click(out_dir: str, rows: int, seed: int = 0, shards: int = 1) -> l
         for w in writers:
             w.writerow(COLUMNS)
         row = 0
-        for cols in generate_ad_click(rows, seed):
+        for cols in generate_ad_click(rows, seed, month):
             n = len(cols[LABEL])
             data = list(zip(*(cols[c].tolist() for c in COLUMNS), strict=True))
             for shard in range(shards):

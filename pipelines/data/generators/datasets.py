@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.data.generators.ad_click import LABEL, write_ad_click
+from components import filesystem as fs
+from pipelines.data.generators.ad_click import LABEL, month_name, write_ad_click
 from pipelines.data.generators.tabular import MORE_TABLES, TABLES, write
 from pipelines.errors import ConfigError
 
@@ -22,16 +23,29 @@ class Generated:
     oracle: float | None  # the generating rule's own score on the written rows (tabular tables)
 
 
-def generate(name: str, out_dir: str, rows: int, seed: int = 0, shards: int = 1) -> Generated:
-    """Write data set ``name`` into ``out_dir``; ``shards`` files for ad_click, one file otherwise.
+def generate(
+    name: str, out_dir: str, rows: int, seed: int = 0, shards: int = 1, months: int | None = None
+) -> Generated:
+    """Write data set ``name`` into ``out_dir`` (local or ``gs://``); ``shards`` files for ad_click,
+    one file otherwise. ``months``: ad_click only, ``rows`` rows in each of ``months`` monthly
+    folders ``2026-09/``, ``2026-10/``, ... (seed ``seed + i`` for month ``i``; see ``MONTHLY_DRIFT``).
 
     Raises:
-        ConfigError: an unknown name, or ``rows``/``shards`` out of range.
+        ConfigError: an unknown name, or ``rows``/``shards``/``months`` out of range.
     """
     if name not in DATASETS:
         raise ConfigError(f"{name!r} is not a data set; choose one of {', '.join(DATASETS)}")
     if rows < 1:
         raise ConfigError(f"--rows {rows}: must be at least 1")
+    if months is not None:
+        if name != "ad_click":
+            raise ConfigError(f"--months is for ad_click, which has a monthly drift; {name} has none")
+        if not 1 <= months <= 120:
+            raise ConfigError(f"--months {months}: must be between 1 and 120")
+        paths = []
+        for i in range(months):
+            paths += write_ad_click(fs.join(out_dir, month_name(i)), rows, seed + i, shards, month=i)
+        return Generated(paths, None)
     if name == "ad_click":
         return Generated(write_ad_click(out_dir, rows, seed, shards), None)
     path, oracle = write(name, out_dir, rows, seed)

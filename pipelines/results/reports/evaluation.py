@@ -149,6 +149,30 @@ def _slice_table(
 # --- the report ---------------------------------------------------------------------------------
 
 
+def _tuning_view(tuning: Mapping[str, Any]) -> dict[str, Any]:
+    """The chosen settings and one row per trial (the baseline first) for the report's tuning section."""
+    from pipelines.results.tuning import settings_text
+
+    chosen = tuning["chosen"]["trial"]
+    rows = [("baseline", tuning["baseline"]), *((t["trial"], t) for t in tuning["trials"])]
+    return {
+        "objective": tuning["objective"],
+        "better": "higher" if tuning["direction"] == "max" else "lower",
+        "chosen": "the config's own (no trial beat them)" if chosen == "baseline" else f"trial {chosen}",
+        "settings": settings_text(tuning["chosen"]["settings"]),
+        "rows": [
+            {
+                "name": name,
+                "value": DASH if row.get("objective") is None else fmt_metric(row["objective"]),
+                "seconds": f"{row['seconds']:.1f}",
+                "settings": settings_text(row["settings"]),
+                "chosen": name == chosen,
+            }
+            for name, row in rows
+        ],
+    }
+
+
 def render_evaluation_report(
     out_path: str | os.PathLike[str],
     *,
@@ -163,6 +187,7 @@ def render_evaluation_report(
     run_info: dict[str, Any] | None = None,
     task: str = "binary",
     label_column: str | None = None,
+    tuning: Mapping[str, Any] | None = None,
 ) -> str:
     """Write the model-evaluation report to ``out_path`` (atomically) and return the path written.
 
@@ -184,6 +209,7 @@ def render_evaluation_report(
         task: the label's task (``binary``, ``multiclass``, ``regression``), for config-keyed thresholds
             and which plots to draw.
         label_column: the label's column, named in the advice when a regression has no plots.
+        tuning: the run's tuning record (``RunSummary.tuning``): the chosen settings and the trial table.
 
     Example:
         >>> render_evaluation_report(
@@ -232,5 +258,6 @@ def render_evaluation_report(
             loaded.get("plots", {}), loaded.get("baseline_plots", {}), {"overall": metrics, **slices}, task
         ),
         no_plots=no_plots_note(task, label_column),
+        tuning=_tuning_view(tuning) if tuning else None,
     )
     return write_report(out_path, html)

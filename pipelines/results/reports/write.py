@@ -56,5 +56,6 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             run_info=info,
             task=config.label.task,
             label_column=config.label.column,
+            tuning=summary.tuning,
         )
     return written

@@ -1,0 +1,36 @@
+"""TFX's Evaluator executor with one guard: a baseline that is the candidate itself is dropped.
+
+Which engine resolves the baseline decides how it is chosen (``pipelines.build.baseline``):
+locally the custom ``PreviousBlessedModelStrategy`` never returns the candidate; on Vertex
+AI the stock ``LatestBlessedModelStrategy`` does when the Trainer was cached. This guard
+makes that case an evaluation without a baseline (the first run's checks) instead of a
+model compared with itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.types import standard_component_specs as keys
+
+from components.baseline import is_self_baseline
+
+_log = logging.getLogger(__name__)
+
+
+class Executor(tfx_evaluator.Executor):
+    """``tfx.components.Evaluator``'s executor, minus a self-baseline."""
+
+    def Do(
+        self, input_dict: dict[str, list[Any]], output_dict: dict[str, list[Any]], exec_properties: dict[str, Any]
+    ) -> None:
+        baseline = input_dict.get(keys.BASELINE_MODEL_KEY) or []
+        candidate = input_dict.get(keys.MODEL_KEY) or []
+        if baseline and is_self_baseline([a.uri for a in candidate], [a.uri for a in baseline]):
+            _log.warning(
+                "baseline model %s is the candidate itself (a cached Trainer): evaluating without one", baseline[0].uri
+            )
+            input_dict = {k: v for k, v in input_dict.items() if k != keys.BASELINE_MODEL_KEY}
+        super().Do(input_dict, output_dict, exec_properties)

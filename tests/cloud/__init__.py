@@ -1,0 +1,1 @@
+"""Google Cloud, offline: Vertex AI compile, Dataflow dry runs, the worker wheel."""
