@@ -22,6 +22,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from pipelines.config.base import Strict
+from pipelines.config.gcp import check_project, check_region
 
 __all__ = ["DataflowSection", "require_dataflow"]
 
@@ -48,19 +49,8 @@ class DataflowSection(Strict):
 
     _gcs_only = field_validator("temp_location", "staging_location")(_gcs)
 
-    @field_validator("project")
-    @classmethod
-    def _project_ok(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", v):
-            raise ValueError("must be a project id: 6-30 lowercase letters, digits or '-', starting with a letter")
-        return v
-
-    @field_validator("region")
-    @classmethod
-    def _region_ok(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z]+-[a-z]+\d+", v):
-            raise ValueError("must be a region such as europe-west1 or us-central1")
-        return v
+    _project_ok = field_validator("project")(check_project)
+    _region_ok = field_validator("region")(check_region)
 
     @model_validator(mode="after")
     def _worker_code(self) -> DataflowSection:

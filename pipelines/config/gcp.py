@@ -15,7 +15,21 @@ from pydantic import Field, field_validator
 
 from pipelines.config.base import Strict as _Strict
 
-__all__ = ["GcpSection", "local_metadata_path"]
+__all__ = ["GcpSection", "check_project", "check_region", "local_metadata_path"]
+
+
+def check_project(v: str | None) -> str | None:
+    """A Google Cloud project id (or None); ValueError saying what one looks like."""
+    if v is not None and not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", v):
+        raise ValueError("must be a project id: 6-30 lowercase letters, digits or '-', starting with a letter")
+    return v
+
+
+def check_region(v: str) -> str:
+    """A Google Cloud region such as europe-west1; ValueError otherwise."""
+    if not re.fullmatch(r"[a-z]+-[a-z]+\d+", v):
+        raise ValueError("must be a region such as europe-west1 or us-central1")
+    return v
 
 
 class GcpSection(_Strict):
@@ -25,12 +39,7 @@ class GcpSection(_Strict):
         "Default Credentials. Credentials themselves come only from the environment.",
     )
 
-    @field_validator("project")
-    @classmethod
-    def _project_ok(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", v):
-            raise ValueError("must be a project id: 6-30 lowercase letters, digits or '-', starting with a letter")
-        return v
+    _project_ok = field_validator("project")(check_project)
 
 
 def local_metadata_path(root: str) -> str:

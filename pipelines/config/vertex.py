@@ -16,6 +16,7 @@ import re
 from pydantic import Field, field_validator
 
 from pipelines.config.base import Strict
+from pipelines.config.gcp import check_region
 
 __all__ = ["VertexSection"]
 
@@ -27,12 +28,7 @@ class VertexSection(Strict):
     )
     service_account: str | None = Field(None, description="Service account the steps run as; default Vertex's.")
 
-    @field_validator("region")
-    @classmethod
-    def _region_ok(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z]+-[a-z]+\d+", v):
-            raise ValueError("must be a region such as europe-west1 or us-central1")
-        return v
+    _region_ok = field_validator("region")(check_region)
 
     @field_validator("image")
     @classmethod

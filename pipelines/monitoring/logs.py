@@ -9,12 +9,11 @@ benchmark's budget.
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from components import filesystem as fs
+from pipelines.serving.request_log import read_records
 
 __all__ = ["PREDICTION", "LogTable", "read_log_table"]
 
@@ -34,28 +33,6 @@ class LogTable:
     frame: Any
     problems: list[str] = field(default_factory=list)
     files: int = 0
-
-
-def _records(data: bytes, path: str) -> Iterator[bytes]:
-    import google_crc32c
-
-    def masked(b: bytes) -> int:
-        crc = google_crc32c.value(b)
-        return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-    offset = 0
-    while offset < len(data):
-        if offset + 12 > len(data):
-            raise ValueError(f"truncated record header at byte {offset}")
-        (length,) = struct.unpack_from("<Q", data, offset)
-        end = offset + 16 + length
-        if end > len(data):
-            raise ValueError(f"truncated record at byte {offset} ({length} bytes announced)")
-        record = data[offset + 12 : end - 4]
-        if struct.unpack_from("<I", data, end - 4)[0] != masked(record):
-            raise ValueError(f"record at byte {offset} fails its CRC")
-        yield record
-        offset = end
 
 
 def _array(tensor: Any) -> Any:
@@ -166,7 +143,7 @@ def read_log_table(path: str, since: float | None = None, until: float | None = 
         metas: dict[str, list[Any]] = {k: [] for k in meta_cols}
         total = 0
         try:
-            for record in _records(fs.read_bytes(file), file):
+            for record in read_records(fs.read_bytes(file)):
                 log = parse(record)
                 meta = log.log_metadata
                 t = meta.timestamp_secs

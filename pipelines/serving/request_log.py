@@ -29,7 +29,7 @@ from typing import Any
 
 from components import filesystem as fs
 
-__all__ = ["LogMeta", "LoggedRequest", "RequestLog", "frame", "read_logs"]
+__all__ = ["LogMeta", "LoggedRequest", "RequestLog", "frame", "read_logs", "read_records"]
 
 _PREFIX, _SUFFIX = "requests-", ".tfrecord"
 
@@ -47,20 +47,32 @@ def frame(record: bytes) -> bytes:
     return length + struct.pack("<I", _masked_crc(length)) + record + struct.pack("<I", _masked_crc(record))
 
 
-def _records(data: bytes, path: str) -> Iterator[bytes]:
+def read_records(data: bytes) -> Iterator[bytes]:
+    """The records of one TFRecord file's bytes, each checked against its CRC.
+
+    Raises:
+        ValueError: a truncated header or record, or a CRC that does not match (the byte offset named).
+    """
     offset = 0
     while offset < len(data):
         if offset + 12 > len(data):
-            raise ValueError(f"{path}: truncated TFRecord header at byte {offset}")
+            raise ValueError(f"truncated TFRecord header at byte {offset}")
         (length,) = struct.unpack_from("<Q", data, offset)
         record = data[offset + 12 : offset + 12 + length]
         if len(record) != length or offset + 16 + length > len(data):
-            raise ValueError(f"{path}: truncated TFRecord at byte {offset}")
+            raise ValueError(f"truncated TFRecord at byte {offset} ({length} bytes announced)")
         (crc,) = struct.unpack_from("<I", data, offset + 12 + length)
         if crc != _masked_crc(record):
-            raise ValueError(f"{path}: TFRecord at byte {offset} fails its CRC")
+            raise ValueError(f"TFRecord at byte {offset} fails its CRC")
         yield record
         offset += 16 + length
+
+
+def _file_records(file: str) -> Iterator[bytes]:
+    try:
+        yield from read_records(fs.read_bytes(file))
+    except ValueError as exc:
+        raise ValueError(f"{file}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ def read_logs(path: str) -> list[LoggedRequest]:
     )
     for name in names:
         file = fs.join(path, name)
-        for record in _records(fs.read_bytes(file), file):
+        for record in _file_records(file):
             log = prediction_log_pb2.PredictionLog.FromString(record)
             meta = log.log_metadata
             kind = log.WhichOneof("log_type")

@@ -150,7 +150,15 @@ def _run(project: Project, *overrides: str, must_succeed: bool = True) -> dict[s
     proc, summary = project.run(*overrides)
     if must_succeed:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {"proc": proc, "summary": summary, "versions": project.versions(), "before": before, "project": project}
+    served = project.serving / "models.config"  # as this run left it: later runs push and label again
+    return {
+        "proc": proc,
+        "summary": summary,
+        "versions": project.versions(),
+        "before": before,
+        "project": project,
+        "models_config": served.read_text() if served.exists() else None,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_pushed_model_has_tf_serving_layout(first_run: dict[str, Any], project: 
     assert (path / "variables").is_dir()
     assert (path / "assets.extra" / "tf_serving_warmup_requests").stat().st_size > 0
     assert "auc" in (path / "assets.extra" / "eval_metrics.json").read_text()
-    assert f"versions: {version}" in (project.serving / "models.config").read_text()
+    assert f"versions: {version}" in first_run["models_config"]
     assert not [p for p in (project.serving / "ad_click").iterdir() if p.name.startswith(".incoming")]
     assert first_run["summary"]["pushed"]["path"].rstrip("/") == str(path)
 

@@ -57,8 +57,8 @@ def test_time_window_is_half_open(log_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "match"),
     [
-        (lambda b: b[:-3], "truncated record"),
-        (lambda b: b[:5], "truncated record header"),
+        (lambda b: b[:-3], "truncated TFRecord at byte"),
+        (lambda b: b[:5], "truncated TFRecord header"),
         (lambda b: b[:-1] + bytes([b[-1] ^ 0xFF]), "fails its CRC"),
         (lambda b: b"not a tfrecord file at all, just text", "truncated"),
     ],

@@ -859,7 +859,13 @@ def _write_evaluation_report(config: Any, eval_uri: str) -> _Doc:
     from types import SimpleNamespace
 
     summary = SimpleNamespace(
-        run_id="run:1", status="succeeded", artifacts={"evaluation": eval_uri}, anomalies=[], drift=None, blessed=None
+        run_id="run:1",
+        status="succeeded",
+        artifacts={"evaluation": eval_uri},
+        anomalies=[],
+        drift=None,
+        blessed=None,
+        tuning=None,
     )
     written = write.write_reports(config, summary)
     assert written == {"evaluation": str(Path(config.pipeline.root) / "reports" / "evaluation-run1.html")}
