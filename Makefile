@@ -28,7 +28,7 @@ help:
 	@echo "make setup      create .venv (Python 3.10) and install the locked dependencies"
 	@echo "make run        generate $(ROWS) ad-click rows and run the pipeline end to end"
 	@echo "make lint       ruff check, ruff format --check and the import-linter contracts (pyproject.toml)"
-	@echo "make test       run the whole test suite (TEST=fast for unit tests only)"
+	@echo "make test       run the whole test suite, tests/e2e beside the rest (TEST=fast for unit tests only)"
 	@echo "make test-fast  unit tests only (no TFX pipeline runs)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
 	@echo "make airflow    install Airflow (the 'airflow' extra) from requirements-airflow.lock"
@@ -100,11 +100,20 @@ lock-airflow: setup
 	  --python-platform x86_64-unknown-linux-gnu --no-header \
 	  -c $(VENV)/airflow-constraints.txt --override $(VENV)/airflow-overrides.txt -o $(AIRFLOW_LOCK)
 
+# Two pytest sessions side by side: the pipeline runs (tests/e2e, one session, so its runs are
+# shared by every test that reads them) and everything else, whose output is shown when both
+# end. A pipeline run keeps about one core busy, so the second session fills the other core.
 test: setup $(AIRFLOW_STAMP)
 ifeq ($(TEST),fast)
 	$(VPY) -m pytest -m "not slow" $(PYTEST_ARGS)
 else
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	@tmp=$$(mktemp -d); \
+	$(VPY) -m pytest --ignore=tests/e2e --basetemp=$$tmp/rest $(PYTEST_ARGS) > $$tmp/rest.log 2>&1 & rest=$$!; \
+	$(VPY) -m pytest tests/e2e --basetemp=$$tmp/e2e $(PYTEST_ARGS); e2e=$$?; \
+	wait $$rest; other=$$?; \
+	echo "==== the tests outside tests/e2e, run alongside ===="; cat $$tmp/rest.log; rm -rf $$tmp; \
+	echo "tests/e2e: exit $$e2e; the rest: exit $$other"; \
+	exit $$(( e2e || other ))
 endif
 
 test-fast: setup
