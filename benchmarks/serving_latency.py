@@ -1,6 +1,7 @@
 """Latency and throughput of the built-in server, REST and gRPC, beside the in-process signature call.
 
     python benchmarks/serving_latency.py [--model SAVED_MODEL_DIR] [--requests 300] [--seconds 5]
+                                         [--baseline SOURCE_TREE]
 
 Publishes the model to a temporary serving dir and starts the built-in server
 (``pipelines.serving``: REST and gRPC) in its own process on 127.0.0.1, twice: batching off,
@@ -13,18 +14,31 @@ this process with ready-made tensors (no network, no JSON, no protos):
 3. 16 concurrent clients, one instance each, batching on: requests/s (goal: at least 2x the
    in-process sequential rate of one-instance calls).
 
-Prints a markdown table and writes ``benchmarks/results/serving_latency.{md,csv}``.
-Without ``--model`` it uses the toy model of ``tests/serving/toy_model.py``.
+The clients are lean, so the figures are the server's and not the client library's: REST sends
+ready-made request bytes over a raw keep-alive socket and reads the whole response (status line,
+headers, Content-Length body); gRPC sends a ready-serialized ``PredictRequest`` and takes the
+response bytes (``unary_unary`` without (de)serializers) on the stock channel; the 16-client runs
+use one asyncio loop (uvloop; ``grpc.aio`` for gRPC) with 16 connections / channels, each with one
+request in flight. Every answer is checked for status 200 (OK).
+
+``--baseline DIR``: a source tree (``pipelines`` and ``components``, e.g. the last commit's,
+exported with ``git archive HEAD pipelines components | tar -x -C DIR``) whose server is measured
+in the same run: its rows take turns with this tree's, under the same load (rows ``..., baseline``).
+
+Prints a markdown table and writes ``benchmarks/results/serving_latency.{md,csv}``; the ``load``
+column is the 1-minute load average while the row ran. Without ``--model`` it uses the toy model
+of ``tests/serving/toy_model.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
-import http.client
 import json
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +80,11 @@ print(server.server_address[1], server.grpc_port, flush=True)
 server.serve_forever()
 """
 CLIENTS = 16
+FLOOR_BESIDE = "in-process signature, beside the 16-client runs"
+
+
+def load() -> float:
+    return os.getloadavg()[0]
 
 
 def measure(fns: dict[str, Callable[[], Any]], requests: int, rounds: int = 10, warmup: int = 20) -> dict[str, dict]:
@@ -75,6 +94,7 @@ def measure(fns: dict[str, Callable[[], Any]], requests: int, rounds: int = 10, 
         for _ in range(warmup):
             fn()
     latencies: dict[str, list[float]] = {name: [] for name in fns}
+    loads: list[float] = []
     for r in range(rounds):
         share = requests // rounds + (1 if r < requests % rounds else 0)
         for name, fn in fns.items():
@@ -82,6 +102,7 @@ def measure(fns: dict[str, Callable[[], Any]], requests: int, rounds: int = 10, 
                 t = time.perf_counter()
                 fn()
                 latencies[name].append(time.perf_counter() - t)
+        loads.append(load())
     out = {}
     for name, lat in latencies.items():
         lat.sort()
@@ -90,14 +111,15 @@ def measure(fns: dict[str, Callable[[], Any]], requests: int, rounds: int = 10, 
             "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))],
             "requests_per_s": len(lat) / sum(lat),
             "requests": len(lat),
+            "load": statistics.mean(loads),
         }
     return out
 
 
-def start_server(serving: str, batching: str) -> tuple[subprocess.Popen[str], int, int]:
+def start_server(serving: str, batching: str, root: Path = REPO) -> tuple[subprocess.Popen[str], int, int]:
     proc = subprocess.Popen(
         [sys.executable, "-c", _SERVER, serving, batching],
-        cwd=REPO,
+        cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -106,38 +128,121 @@ def start_server(serving: str, batching: str) -> tuple[subprocess.Popen[str], in
     return proc, int(rest), int(grpc_port)
 
 
-def concurrent_rate(make_call: Callable[[], Callable[[], None]], seconds: float) -> dict[str, float]:
-    """Requests/s of CLIENTS threads, each with its own connection, calling for ``seconds``."""
-    import threading
+def rest_request(port: int, body: bytes) -> bytes:
+    return (
+        f"POST /v1/models/bench:predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
 
-    calls = [make_call() for _ in range(CLIENTS)]
-    for fn in calls:
-        fn()
-    counts, latencies, stop = [0] * CLIENTS, [[] for _ in range(CLIENTS)], threading.Event()
 
-    def client(i: int) -> None:
-        while not stop.is_set():
-            t = time.perf_counter()
-            calls[i]()
-            latencies[i].append(time.perf_counter() - t)
-            counts[i] += 1
+def _content_length(head: bytes) -> int:
+    if not head.startswith(b"HTTP/1.1 200 "):
+        raise RuntimeError(head.decode("latin-1"))
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise RuntimeError("no Content-Length in " + head.decode("latin-1"))
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    total = time.perf_counter() - start
-    every = sorted(x for lat in latencies for x in lat)
+
+def rest_call(port: int, body: bytes) -> Callable[[], None]:
+    """One keep-alive connection; each call sends the ready-made request and reads the whole answer."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    request, pending = rest_request(port, body), [b""]
+
+    def fn() -> None:
+        sock.sendall(request)
+        data = pending[0]
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, data = data.partition(b"\r\n\r\n")
+        size = _content_length(head)
+        while len(data) < size:
+            data += sock.recv(65536)
+        pending[0] = data[size:]
+
+    return fn
+
+
+def grpc_call(port: int, request: bytes) -> Callable[[], None]:
+    import grpc
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    predict = channel.unary_unary("/tensorflow.serving.PredictionService/Predict")
+    return lambda: predict(request, timeout=60)
+
+
+def _stats(latencies: list[float], seconds: float, loads: list[float]) -> dict[str, float]:
+    every = sorted(latencies)
     return {
         "p50_ms": 1000 * statistics.median(every),
         "p99_ms": 1000 * every[min(len(every) - 1, int(0.99 * len(every)))],
-        "requests_per_s": sum(counts) / total,
-        "requests": sum(counts),
+        "requests_per_s": len(every) / seconds,
+        "requests": len(every),
+        "load": statistics.mean(loads),
     }
+
+
+async def _rest_clients(port: int, body: bytes, seconds: float) -> tuple[list[float], float]:
+    request = rest_request(port, body)
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(CLIENTS)]
+    latencies: list[float] = []
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, until: float, keep: bool) -> None:
+        while time.perf_counter() < until:
+            t = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(_content_length(head))
+            if keep:
+                latencies.append(time.perf_counter() - t)
+
+    await asyncio.gather(*(client(r, w, time.perf_counter() + 0.3, False) for r, w in streams))  # warm-up
+    start = time.perf_counter()
+    await asyncio.gather(*(client(r, w, start + seconds, True) for r, w in streams))
+    total = time.perf_counter() - start
+    for _, writer in streams:
+        writer.close()
+    return latencies, total
+
+
+async def _grpc_clients(port: int, request: bytes, seconds: float) -> tuple[list[float], float]:
+    import grpc
+
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(CLIENTS)]
+    calls = [c.unary_unary("/tensorflow.serving.PredictionService/Predict") for c in channels]
+    latencies: list[float] = []
+
+    async def client(predict: Any, until: float, keep: bool) -> None:
+        while time.perf_counter() < until:
+            t = time.perf_counter()
+            await predict(request, timeout=60)
+            if keep:
+                latencies.append(time.perf_counter() - t)
+
+    await asyncio.gather(*(client(c, time.perf_counter() + 0.3, False) for c in calls))  # warm-up
+    start = time.perf_counter()
+    await asyncio.gather(*(client(c, start + seconds, True) for c in calls))
+    total = time.perf_counter() - start
+    for channel in channels:
+        await channel.close()
+    return latencies, total
+
+
+def concurrent_rates(runs: dict[str, Callable[[float], Any]], seconds: float, rounds: int = 2) -> dict[str, dict]:
+    """Requests/s of CLIENTS concurrent clients per run; the runs take turns in ``rounds`` slices."""
+    import uvloop
+
+    latencies: dict[str, list[float]] = {name: [] for name in runs}
+    totals, loads = dict.fromkeys(runs, 0.0), {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            lat, total = uvloop.run(run(seconds / rounds))
+            latencies[name] += lat
+            totals[name] += total
+            loads[name].append(load())
+    return {name: _stats(latencies[name], totals[name], loads[name]) for name in runs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,16 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="timed sequential requests (default 300)")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the concurrent runs (default 5)")
     parser.add_argument("--rounds", type=int, default=10, help="slices the sequential paths take turns in")
+    parser.add_argument("--baseline", help="a source tree whose server is measured beside this one's")
     parser.add_argument("--out", default=str(RESULTS / "serving_latency"), help="results path without extension")
     args = parser.parse_args(argv)
 
-    import grpc
     import numpy as np
     import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+    from tensorflow_serving.apis import predict_pb2
 
     rows: list[dict[str, Any]] = []
-    load_before = os.getloadavg()[0]
+    load_before = load()
+    trees = {"": REPO} | ({", baseline": Path(args.baseline).resolve()} if args.baseline else {})
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp:
         model_dir = args.model
         if model_dir is None:
@@ -168,98 +274,94 @@ def main(argv: list[str] | None = None) -> int:
         signature = tf.saved_model.load(model_dir).signatures["serving_default"]
         specs = signature.structured_input_signature[1]
 
-        def rest_call(port: int, body: bytes) -> Callable[[], None]:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-            def fn() -> None:
-                conn.request(
-                    "POST", "/v1/models/bench:predict", body=body, headers={"Content-Type": "application/json"}
-                )
-                response = conn.getresponse()
-                data = response.read()
-                if response.status != 200:
-                    raise RuntimeError(data.decode())
-
-            return fn
-
-        def grpc_call(port: int, request: Any) -> Callable[[], None]:
-            stub = prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
-            return lambda: stub.Predict(request, timeout=60)
-
         def add(path: str, batch: int, clients: int, stats: dict[str, float]) -> None:
             rows.append({"path": path, "instances": batch, "clients": clients, **stats})
             rows[-1]["instances_per_s"] = stats["requests_per_s"] * batch
 
-        plain, rest_port, grpc_port = start_server(serving, "off")
+        def bodies(batch: int) -> tuple[bytes, bytes, dict[str, Any]]:
+            """(REST body, serialized PredictRequest, in-process tensors) for ``batch`` instances."""
+            tensors = {k: tf.constant([ROW[k]] * batch, dtype=s.dtype) for k, s in specs.items()}
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name = "bench"
+            for k, t in tensors.items():
+                request.inputs[k].CopyFrom(tf.make_tensor_proto(t))
+            return json.dumps({"instances": [ROW] * batch}).encode(), request.SerializeToString(), tensors
+
+        servers = {tag: start_server(serving, "off", root) for tag, root in trees.items()}
         try:
             for batch in (1, 64):
-                body = json.dumps({"instances": [ROW] * batch}).encode()
-                tensors = {k: tf.constant([ROW[k]] * batch, dtype=s.dtype) for k, s in specs.items()}
-                request = predict_pb2.PredictRequest()
-                request.model_spec.name = "bench"
-                for k, t in tensors.items():
-                    request.inputs[k].CopyFrom(tf.make_tensor_proto(t))
+                body, request, tensors = bodies(batch)
 
                 def direct_call(tensors: dict = tensors) -> None:
                     np.asarray(signature(**tensors)["probabilities"])
 
+                paths: dict[str, Callable[[], None]] = {"in-process signature": direct_call}
+                for tag, (_, rest_port, grpc_port) in servers.items():
+                    paths[f"REST (JSON){tag}"] = rest_call(rest_port, body)
+                    paths[f"gRPC (PredictRequest){tag}"] = grpc_call(grpc_port, request)
                 requests = args.requests if batch == 1 else max(20, args.requests // 3)
-                paths = {
-                    "in-process signature": direct_call,
-                    "REST (JSON)": rest_call(rest_port, body),
-                    "gRPC (PredictRequest)": grpc_call(grpc_port, request),
-                }
+                print(f"sequential, {batch} instances/request ...", file=sys.stderr, flush=True)
                 for path, stats in measure(paths, requests, rounds=args.rounds).items():
                     add(path, batch, 1, stats)
         finally:
-            plain.terminate()
-            plain.wait(timeout=30)
-            plain.stdout.close()
+            stop(proc for proc, _, _ in servers.values())
 
-        batched, rest_port, grpc_port = start_server(serving, "2000")
+        servers = {tag: start_server(serving, "2000", root) for tag, root in trees.items()}
         try:
-            body = json.dumps({"instances": [ROW]}).encode()
-            request = predict_pb2.PredictRequest()
-            request.model_spec.name = "bench"
-            for k, s in specs.items():
-                request.inputs[k].CopyFrom(tf.make_tensor_proto(tf.constant([ROW[k]], dtype=s.dtype)))
-            add("REST, batching on", 1, CLIENTS, concurrent_rate(lambda: rest_call(rest_port, body), args.seconds))
-            add(
-                "gRPC, batching on",
-                1,
-                CLIENTS,
-                concurrent_rate(lambda: grpc_call(grpc_port, request), args.seconds),
-            )
-        finally:
-            batched.terminate()
-            batched.wait(timeout=30)
-            batched.stdout.close()
+            body, request, tensors = bodies(1)
 
-    floor = {r["instances"]: r for r in rows if r["path"].startswith("in-process")}
+            async def sequential(seconds: float, tensors: dict = tensors) -> tuple[list[float], float]:
+                """The floor again, taking turns with the 16-client runs (the same load)."""
+                latencies, start = [], time.perf_counter()
+                while time.perf_counter() < start + seconds:
+                    t = time.perf_counter()
+                    np.asarray(signature(**tensors)["probabilities"])
+                    latencies.append(time.perf_counter() - t)
+                return latencies, time.perf_counter() - start
+
+            runs: dict[str, Callable[[float], Any]] = {FLOOR_BESIDE: sequential}
+            for tag, (_, rest_port, grpc_port) in servers.items():
+                runs[f"REST, batching on{tag}"] = lambda s, port=rest_port: _rest_clients(port, body, s)
+                runs[f"gRPC, batching on{tag}"] = lambda s, port=grpc_port: _grpc_clients(port, request, s)
+            print(f"{CLIENTS} clients, batching on ...", file=sys.stderr, flush=True)
+            for path, stats in concurrent_rates(runs, args.seconds).items():
+                add(path, 1, 1 if path == FLOOR_BESIDE else CLIENTS, stats)
+        finally:
+            stop(proc for proc, _, _ in servers.values())
+
+    floor = {r["instances"]: r for r in rows if r["path"] == "in-process signature"}
+    beside = next(r for r in rows if r["path"] == FLOOR_BESIDE)
     for r in rows:
-        base = floor[r["instances"]]
+        base = beside if r["clients"] == CLIENTS or r is beside else floor[r["instances"]]
         r["p50_over_ms"] = r["p50_ms"] - base["p50_ms"]
         r["rate_vs_in_process"] = r["instances_per_s"] / base["instances_per_s"]
     header = (
         "| path | instances/request | clients | requests | p50 ms | p50 above in-process ms | p99 ms | requests/s "
-        "| instances/s | vs in-process sequential |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| instances/s | vs in-process sequential | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [header] + [
         f"| {r['path']} | {r['instances']} | {r['clients']} | {int(r['requests'])} | {r['p50_ms']:.2f} | "
         f"{r['p50_over_ms']:+.2f} | {r['p99_ms']:.2f} | {r['requests_per_s']:.0f} | {r['instances_per_s']:.0f} | "
-        f"{r['rate_vs_in_process']:.2f}x |"
+        f"{r['rate_vs_in_process']:.2f}x | {r['load']:.1f} |"
         for r in rows
     ]
     goals = goal_lines(rows)
     model_name = "toy model (tests/serving/toy_model.py)" if args.model is None else args.model
     text = (
         f"# Serving latency\n\nModel: `{model_name}`. Server (built-in: Starlette on uvicorn, gRPC) in its own "
-        f"process on 127.0.0.1; sequential rows: one client over one keep-alive connection / channel, "
-        f"the three paths taking turns in {args.rounds} slices; "
-        f"{CLIENTS}-client rows: batching on (max_batch_size 16, batch_timeout_micros 2000), {args.seconds:g} s. "
-        f"{os.cpu_count()} cores, {platform.python_version()}, {time.strftime('%Y-%m-%d')}; 1-minute load "
-        f"average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (above the core count: other "
-        f"jobs shared the machine and the figures are noisy).\n\n"
+        f"process on 127.0.0.1; sequential rows: one lean client (ready-made request bytes) over one keep-alive "
+        f"connection / channel, the paths taking turns in {args.rounds} slices; "
+        f"{CLIENTS}-client rows: batching on (max_batch_size 16, batch_timeout_micros 2000), {CLIENTS} connections "
+        f"/ channels on one asyncio loop, {args.seconds:g} s per path in 2 turns, compared with the in-process "
+        f"sequential rate measured in turns with them (row `{FLOOR_BESIDE}`). "
+        + (
+            "Rows `..., baseline`: the server of the source tree given as `--baseline`, in the same run. "
+            if args.baseline
+            else ""
+        )
+        + f"{os.cpu_count()} cores, {platform.python_version()}, {time.strftime('%Y-%m-%d')}; 1-minute load "
+        f"average {load_before:.1f} before, {load():.1f} after, and per row in `load` (above the core count "
+        f"{os.cpu_count()}: other jobs shared the machine and the figures are noisy).\n\n"
         + "\n".join(lines)
         + "\n\nGoals (issue 15):\n\n"
         + "\n".join(goals)
@@ -277,6 +379,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def stop(procs: Any) -> None:
+    for proc in list(procs):
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
 def goal_lines(rows: list[dict[str, Any]]) -> list[str]:
     """Each speed goal, met or not, with its figures."""
 
@@ -291,13 +400,20 @@ def goal_lines(rows: list[dict[str, Any]]) -> list[str]:
         over = row(sequential, 1)["p50_over_ms"]
         share = row(sequential, 64)["rate_vs_in_process"]
         speedup = row(concurrent, 1)["rate_vs_in_process"]
+        before = {"over": "", "share": "", "speedup": ""}
+        if any(r["path"].endswith(", baseline") for r in rows):
+            before = {
+                "over": f"; baseline {row(sequential + ', baseline', 1)['p50_over_ms']:+.2f} ms",
+                "share": f"; baseline {row(sequential + ', baseline', 64)['rate_vs_in_process']:.0%}",
+                "speedup": f"; baseline {row(concurrent + ', baseline', 1)['rate_vs_in_process']:.2f}x",
+            }
         lines += [
             f"- {transport}, 1 instance: p50 {over:+.2f} ms above in-process (goal <= 0.5): "
-            f"{'met' if over <= 0.5 else 'not met'}",
+            f"{'met' if over <= 0.5 else 'not met'}{before['over']}",
             f"- {transport}, 64 instances: {share:.0%} of in-process instances/s (goal >= 80%): "
-            f"{'met' if share >= 0.8 else 'not met'}",
+            f"{'met' if share >= 0.8 else 'not met'}{before['share']}",
             f"- {transport}, {CLIENTS} clients with batching: {speedup:.2f}x in-process sequential requests/s "
-            f"(goal >= 2x): {'met' if speedup >= 2 else 'not met'}",
+            f"(goal >= 2x): {'met' if speedup >= 2 else 'not met'}{before['speedup']}",
         ]
     return lines
 

@@ -47,7 +47,7 @@ def _worker(config_path: str, trials: int, seed: int, go: str) -> None:
         standard_artifacts.TransformGraph(),
         standard_artifacts.Schema(),
     )
-    examples.uri = _latest(root / "Transform" / "transformed_examples")
+    examples.uri = _latest(root / "CsvExampleGen" / "examples")
     examples.split_names = json.dumps(["train", "eval"])
     graph.uri = _latest(root / "Transform" / "transform_graph")
     schema.uri = _latest(root / "ImportSchemaGen" / "schema")

@@ -9,6 +9,10 @@ Used by ExampleGen (``components.csv_example_gen``), the preflight check
 - blank lines are skipped (no row, no error), as tfx_bsl's reader does;
 - missing-value tokens (``NA``, ``N/A``, ``null``, ... see ``NA_TOKENS``) are missing cells.
 
+ExampleGen's fast path (``components.arrow_csv``) reads files with pyarrow by these same rules
+(``tests/unit/test_csv_examples.py`` checks it byte for byte) and falls back to this reader for a
+file pyarrow would read differently.
+
 ``cell_kind`` is tfx_bsl's type rule (Python ``int()``, then ``float()``), so a scaffolded
 schema matches the types ExampleGen writes. Pure Python: no TensorFlow, no Beam; files are
 opened through ``components.filesystem`` (local or ``gs://``).

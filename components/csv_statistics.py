@@ -30,8 +30,7 @@ def csv_statistics(files: list[str]) -> Any:
         with beam.Pipeline() as p:
             _ = (
                 p
-                | "CsvToExamples" >> CsvToExamples(files)
-                | "Serialize" >> beam.Map(lambda example: example.SerializeToString(deterministic=True))
+                | "CsvToExamples" >> CsvToExamples(files)  # serialized tf.Example
                 | "ToRecordBatches" >> examples.BeamSource()
                 | "GenerateStatistics" >> tfdv.GenerateStatistics(tfdv.StatsOptions())
                 | "Write" >> tfdv.WriteStatisticsToBinaryFile(out)

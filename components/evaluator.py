@@ -5,13 +5,19 @@ locally the custom ``PreviousBlessedModelStrategy`` never returns the candidate;
 AI the stock ``LatestBlessedModelStrategy`` does when the Trainer was cached. This guard
 makes that case an evaluation without a baseline (the first run's checks) instead of a
 model compared with itself.
+
+After the evaluation it lets go of the models TFMA loaded: Beam's ``Shared`` keeps the last
+object it handed out alive, and a SavedModel (``tf_generic``, see ``pipelines.build.evaluation``)
+first collected at interpreter exit prints "Exception ignored in AtomicFunction.__del__".
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
+from apache_beam.utils import shared
 from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.types import standard_component_specs as keys
 
@@ -33,4 +39,17 @@ class Executor(tfx_evaluator.Executor):
                 "baseline model %s is the candidate itself (a cached Trainer): evaluating without one", baseline[0].uri
             )
             input_dict = {k: v for k, v in input_dict.items() if k != keys.BASELINE_MODEL_KEY}
-        super().Do(input_dict, output_dict, exec_properties)
+        try:
+            super().Do(input_dict, output_dict, exec_properties)
+        finally:
+            release_shared_models()
+
+
+class _Nothing:
+    """A weak-referenceable placeholder for Beam's keep-alive slot."""
+
+
+def release_shared_models() -> None:
+    """Make Beam's ``Shared`` keep-alive hold a placeholder instead of the last model, and collect."""
+    shared.Shared().acquire(_Nothing)
+    gc.collect()

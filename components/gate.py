@@ -62,6 +62,7 @@ class Policy(TypedDict, total=False):
     drift: dict[str, Any]  # categorical_threshold, numeric_threshold, features: {feature: bound}
     skew: dict[str, float]  # threshold
     skew_data: str  # glob of serving-log CSV files
+    images: dict[str, float]  # image column -> the fraction of bad images that blocks (components.image_checks)
 
 
 def policy_from_parameters(
@@ -79,6 +80,7 @@ def policy_from_parameters(
     drift_features: dict[str, float] | None = None,
     skew_threshold: float | None = None,
     skew_data: str | None = None,
+    image_features: dict[str, float] | None = None,
 ) -> Policy:
     """The gate's :class:`Policy` from the ValidationGate component's typed parameters (same names).
 
@@ -107,6 +109,8 @@ def policy_from_parameters(
     if skew_data:
         policy["skew"] = {"threshold": skew_threshold if skew_threshold is not None else 0.1}
         policy["skew_data"] = skew_data
+    if image_features:
+        policy["images"] = dict(image_features)
     return policy
 
 
@@ -241,10 +245,21 @@ def evaluate(
     statistics_uri: str | None = None,
     schema_uri: str | None = None,
     baseline_statistics_uri: str | None = None,
+    examples_uri: str | None = None,
 ) -> dict[str, Any]:
-    """The gate's whole decision from artifact directories; returns the verdict as a dict."""
+    """The gate's whole decision from artifact directories; returns the verdict as a dict.
+
+    ``examples_uri``: ExampleGen's output, whose image report (``components.image_checks``) is
+    checked against ``policy["images"]``.
+    """
     schema_path = policy.get("schema_path")
     findings = read_anomalies(anomalies_uri, policy)
+    images: dict[str, Any] = {}
+    if examples_uri and policy.get("images"):
+        from components.image_checks import image_findings, read_image_report
+
+        images = read_image_report(examples_uri)
+        findings += [Finding(**f) for f in image_findings(images, policy["images"])]
     drift: list[dict[str, Any]] = []
     skew: list[dict[str, Any]] = []
     if statistics_uri and schema_uri and (baseline_statistics_uri or policy.get("skew_data")):
@@ -298,6 +313,7 @@ def evaluate(
         "drift": drift,
         "skew": skew,
         "baseline_statistics": baseline_statistics_uri,
+        **({"images": images} if images else {}),
     }
 
 

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import subprocess
@@ -69,7 +70,7 @@ def check_model(
         )
     with tempfile.TemporaryDirectory(prefix="infra-check-") as tmp:
         rows_path, out_path = fs.join(tmp, "rows.json"), fs.join(tmp, "verdict.json")
-        fs.write_text(rows_path, json.dumps([dict(r) for r in rows]))
+        fs.write_text(rows_path, json.dumps([_to_json(r) for r in rows]))
         child = _take_warm() or _Child()
         try:
             child.proc.communicate(json.dumps([model_dir, rows_path, out_path]) + "\n", timeout=timeout_s)
@@ -291,6 +292,15 @@ def query_model(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> Verdict:
     return Verdict(True, f"loaded in {load_s:.1f} s; serving_default and serving_examples answered {n} rows and agree")
 
 
+def _to_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row for the child's JSON file: binary values (images) as ``{"b64": ...}``, as TF Serving's REST API."""
+    return {k: {"b64": base64.b64encode(v).decode("ascii")} if isinstance(v, bytes) else v for k, v in row.items()}
+
+
+def _from_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: base64.b64decode(v["b64"]) if isinstance(v, dict) and "b64" in v else v for k, v in row.items()}
+
+
 def _single_input(fn: Any) -> str:
     names = list(fn.structured_input_signature[1])
     return names[0] if len(names) == 1 else "examples"
@@ -318,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         args.model_dir, args.rows, args.out = json.loads(line)
     elif not args.model_dir or not args.rows:
         parser.error("model_dir and --rows are required (or --wait)")
-    rows = json.loads(fs.read_text(args.rows))
+    rows = [_from_json(r) for r in json.loads(fs.read_text(args.rows))]
     verdict = query_model(args.model_dir, rows)
     text = json.dumps(asdict(verdict))
     if args.out:

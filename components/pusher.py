@@ -79,12 +79,20 @@ def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> list[d
             if len(values) != 1:
                 break
             value = values[0]
-            row[name] = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+            row[name] = _text_or_bytes(value) if isinstance(value, bytes) else value
         else:
             rows.append(row)
             if len(rows) >= limit:
                 break
     return rows
+
+
+def _text_or_bytes(value: bytes) -> str | bytes:
+    """A bytes feature value as text, or as bytes when it is binary (an image: ``components.image_example_gen``)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
 
 
 def push_model(

@@ -34,16 +34,58 @@ from components.spec import MISSING_SUFFIX, OUTPUT_KEYS, FeatureSpec
 
 EXAMPLES_SIGNATURE = "serving_examples"
 TRANSFORM_SIGNATURE = "transform_features"
+# Raw rows per Transform-graph call in the input pipeline (one call per 128-row training batch
+# doubled the Trainer's time at 20k rows: benchmarks/results/transform_evaluator_runs.md).
+TRANSFORM_BATCH_SIZE = 1024
+# Transformed rows shuffled between epochs (tfx-bsl shuffles the raw records with the same buffer).
+SHUFFLE_BUFFER = 10_000
 
 
 def _dataset(
-    file_pattern: list[str], data_accessor: Any, tft_output: tft.TFTransformOutput, label: str, batch_size: int
+    file_pattern: list[str],
+    data_accessor: Any,
+    tft_output: tft.TFTransformOutput,
+    label: str,
+    batch_size: int,
+    cache: bool = True,
 ) -> tf.data.Dataset:
-    return data_accessor.tf_dataset_factory(
-        file_pattern,
-        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label),
-        tft_output.transformed_metadata.schema,
-    ).repeat()
+    """(transformed features, target) batches from ExampleGen's raw examples, reshuffled each epoch, repeated.
+
+    Transform does not materialise transformed examples (``Transform(materialize=False)``):
+    the Transform graph runs here, inside tf.data (as the serving signatures run it), instead
+    of Transform encoding and writing a transformed copy of every row
+    (``benchmarks/results/transform_evaluator_runs.md``). It runs once per row read, on batches of
+    ``TRANSFORM_BATCH_SIZE``; the transformed rows are cached for later epochs, so small data
+    is transformed once however many steps train on it. ``cache=False`` (image features: 12 KB
+    of pixels per 32x32 banner, up to train_steps x batch_size rows) transforms rows again each epoch.
+    """
+    layer = tft_output.transform_features_layer()
+
+    def transform(raw: dict[str, Any]) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+        features = dict(layer(raw))
+        return features, features.pop(label)
+
+    options = tfxio.TensorFlowDatasetOptions(batch_size=TRANSFORM_BATCH_SIZE, num_epochs=1)
+    raw = data_accessor.tf_dataset_factory(file_pattern, options, tft_output.raw_metadata.schema)
+    rows = raw.map(transform, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+    rows = rows.cache() if cache else rows
+    return rows.shuffle(SHUFFLE_BUFFER).batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
+
+
+def cache_rows(spec: FeatureSpec) -> bool:
+    """Whether the input pipeline keeps transformed rows in memory: not with image features."""
+    return all(mi.kind != "image" for mi in spec.model_inputs())
+
+
+def _conv_branch(name: str, f: dict[str, Any], pixels: Any) -> Any:
+    """Flat pixels -> (3x3 conv + 2x2 max-pool) per ``conv_filters`` -> global average: one vector per image."""
+    height, width = f["size"]
+    x = tf.keras.layers.Reshape((height, width, f["channels"]), name=f"{name}_pixels")(pixels)
+    for i, filters in enumerate(f["conv_filters"]):
+        x = tf.keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{i}")(x)
+        if min(x.shape[1], x.shape[2]) >= 2:
+            x = tf.keras.layers.MaxPooling2D(2, name=f"{name}_pool{i}")(x)
+    return tf.keras.layers.GlobalAveragePooling2D(name=f"{name}_mean")(x)
 
 
 def build_model(
@@ -68,6 +110,9 @@ def build_model(
         if mi.kind == "numeric":
             inp = tf.keras.Input(shape=(1,), name=mi.name, dtype=tf.float32)
             deep.append(inp)
+        elif mi.kind == "image":  # [B, h*w*c] pixels in [0, 1]: a small conv branch (components.image_transform)
+            inp = tf.keras.Input(shape=(mi.length,), name=mi.name, dtype=tf.float32)
+            deep.append(_conv_branch(mi.name, spec.features[mi.name], inp))
         elif mi.kind == "tokens":  # [B, length] ids, 0 = padding: the mean of the real tokens' embeddings
             card, dim = mi.cardinality, mi.embedding_dim or model_cfg["embedding_dim"]
             inp = tf.keras.Input(shape=(mi.length,), name=mi.name, dtype=tf.int64)
@@ -226,8 +271,9 @@ def run_fn(fn_args: Any) -> None:
     tf.keras.utils.set_random_seed(spec.trainer.get("seed", 0))
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     batch_size = spec.trainer["batch_size"]
-    train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, batch_size)
-    evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, batch_size)
+    cache = cache_rows(spec)
+    train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache)
+    evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache)
 
     moments = label_moments(train) if spec.task == "regression" else (0.0, 1.0)
     model = build_model(spec, tft_output, moments)

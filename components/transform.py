@@ -94,6 +94,19 @@ def transform_label(spec: FeatureSpec, raw: Any) -> tf.Tensor:
     return tf.cast(x, tf.int64)
 
 
+def stats_options_updater_fn(stats_type: Any, stats_options: Any, custom_config: dict[str, Any]) -> Any:
+    """TF Transform's statistics options (``Transform(stats_options_updater_fn=...)``): pre-transform
+    statistics of the label only.
+
+    StatisticsGen already profiles every raw column and nothing reads Transform's pre-transform
+    statistics; computing them whole repeated that pass over the training split. The
+    post-transform statistics, which the TransformGate validates, stay whole.
+    """
+    if getattr(stats_type, "name", None) == "PRE_TRANSFORM":
+        stats_options.feature_allowlist = [FeatureSpec.from_config(custom_config).label]
+    return stats_options
+
+
 def preprocessing_fn(inputs: dict[str, Any], custom_config: dict[str, Any]) -> dict[str, tf.Tensor]:
     """TF Transform entry point (``Transform(preprocessing_fn='components.transform.preprocessing_fn')``)."""
     spec = FeatureSpec.from_config(custom_config)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components.image_transform import Image, check_image, image_outputs, image_pixels, pixel_count
 from components.transform_configs import (
     Bucketize,
     Drop,
@@ -71,10 +72,10 @@ class ModelInput:
     """One transformed tensor the model consumes."""
 
     name: str
-    kind: str  # "numeric", "categorical" ([B, 1] ids) or "tokens" ([B, length] ids, 0 = padding)
+    kind: str  # "numeric", "categorical" ([B, 1] ids), "tokens" ([B, length] ids, 0 = padding) or "image"
     cardinality: int | None = None  # ids are in [0, cardinality); None = from TFT's schema
     embedding_dim: int | None = None
-    length: int | None = None  # tokens: ids per row
+    length: int | None = None  # tokens: ids per row; image: pixel values per row (height*width*channels)
 
 
 class UnknownTransformError(ValueError):
@@ -304,7 +305,7 @@ class Transform:
 
     name: str
     config: type[TransformConfig]
-    kind: Literal["numeric", "categorical", "tokens", "drop"]
+    kind: Literal["numeric", "categorical", "tokens", "image", "drop"]
     column: Literal["numeric", "string"] | None
     apply: Callable[[str, Mapping[str, Any], Any], dict[str, Any]] | None
     outputs: Callable[[str, Mapping[str, Any]], list[tuple[str, int | None]]] = _single
@@ -320,6 +321,8 @@ class Transform:
         """The model inputs of feature ``name`` whose config dict is ``f``."""
         if self.kind == "numeric":
             return [ModelInput(out, "numeric") for out, _ in self.outputs(name, f)]
+        if self.kind == "image":  # [B, height*width*channels] pixels in [0, 1] (components.image_transform)
+            return [ModelInput(out, "image", length=pixel_count(f)) for out, _ in self.outputs(name, f)]
         dim = f.get("embedding_dim")
         if self.kind == "tokens":
             return [ModelInput(out, "tokens", card, dim, f["max_tokens"]) for out, card in self.outputs(name, f)]
@@ -346,6 +349,7 @@ REGISTRY: dict[str, Transform] = {
             serving_check=check_timestamp,
         ),
         Transform("text", Text, "tokens", "string", text_ids, _text_outputs),
+        Transform("image", Image, "image", "string", image_pixels, image_outputs, serving_check=check_image),
         Transform("drop", Drop, "drop", None, None, _no_outputs),
     )
 }

@@ -44,7 +44,7 @@ from components import filesystem as fs
 from components import hyperparameters
 from components.hyperparameters import TRIALS_FILE
 from components.spec import FeatureSpec
-from components.trainer import _dataset, build_model, label_moments
+from components.trainer import _dataset, build_model, cache_rows, label_moments
 
 __all__ = ["TRIALS_FILE", "ConfigTuner", "Executor", "tuner_fn"]
 
@@ -139,8 +139,8 @@ def tuner_fn(fn_args: Any) -> TunerFnResult:
     def data(size: int) -> tuple[tf.data.Dataset, tf.data.Dataset]:
         if size not in datasets:  # one pair per (tuned) batch size
             datasets[size] = (
-                _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, size),
-                _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, size),
+                _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, size, cache_rows(spec)),
+                _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, size, cache_rows(spec)),
             )
         return datasets[size]
 

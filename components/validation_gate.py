@@ -6,10 +6,11 @@ deletes their folders). ``StopIfBlocked`` reads that verdict and fails when it d
 which stops every engine's run before anything downstream starts. The next component waits for
 ``StopIfBlocked`` by an ordering edge only, so a rerun gate does not change its cache key.
 
-    anomalies, statistics, schema, baseline ──> ValidationGate ──verdict──> StopIfBlocked ··> Transform
+    anomalies, statistics, schema, baseline, [examples] ──> ValidationGate ──verdict──> StopIfBlocked ··> Transform
 
 The parameters are typed values (TFX stores the dict and list ones as JSON with their type):
-see :func:`components.gate.policy_from_parameters` for what each one means.
+see :func:`components.gate.policy_from_parameters` for what each one means. ``examples`` (with
+``image_features``) is ExampleGen's output, for its image report (``components.image_checks``).
 """
 
 from tfx import types
@@ -43,9 +44,11 @@ def ValidationGate(  # noqa: N802 - TFX component names are classes
     drift_features: Parameter[dict[str, float]] = None,
     skew_threshold: Parameter[float] = None,
     skew_data: Parameter[str] = None,
+    image_features: Parameter[dict[str, float]] = None,
     statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
     schema: InputArtifact[standard_artifacts.Schema] = None,
     baseline_statistics: InputArtifact[standard_artifacts.ExampleStatistics] = None,
+    examples: InputArtifact[standard_artifacts.Examples] = None,
 ) -> None:
     """Decide whether the data may pass and record the verdict; never stops the run itself."""
     policy = gate_lib.policy_from_parameters(
@@ -62,6 +65,7 @@ def ValidationGate(  # noqa: N802 - TFX component names are classes
         drift_features=drift_features,
         skew_threshold=skew_threshold,
         skew_data=skew_data,
+        image_features=image_features,
     )
     result = gate_lib.evaluate(
         anomalies.uri,
@@ -69,6 +73,7 @@ def ValidationGate(  # noqa: N802 - TFX component names are classes
         statistics_uri=statistics.uri if statistics else None,
         schema_uri=schema.uri if schema else None,
         baseline_statistics_uri=baseline_statistics.uri if baseline_statistics else None,
+        examples_uri=examples.uri if examples else None,
     )
     gate_lib.write_verdict(verdict.uri, result)
     verdict.set_int_custom_property("passed", int(result["passed"]))

@@ -1,9 +1,12 @@
-"""Generate example data: ``python -m pipelines.datagen ad_click --rows N --out DIR [--seed S] [--months M]``.
+"""Generate example data: ``python -m pipelines.datagen ad_click --rows N --out DIR [--seed S] [--images]``.
 
 ``--out`` may be a local folder or ``gs://bucket/prefix`` (uploaded with the environment's
 Application Default Credentials). ``--months M`` writes M monthly folders (``2026-09/``,
 ``2026-10/``, ...) of ``--rows`` rows each, with a slow documented drift between months
 (``pipelines.data.generators.ad_click.MONTHLY_DRIFT``).
+
+``--images`` (ad_click) also writes one PNG banner per ad under ``images/`` and an ``image_path``
+column; part of the click signal is in the banner only (``pipelines.data.generators.ad_images``).
 
 ``ad_click`` is the advertising table the example pipeline trains on
 (``pipelines.data.generators.ad_click``: its rule and columns); ``churn``, ``species`` and
@@ -39,13 +42,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--months", type=int, help="ad_click: write this many monthly folders 2026-09/, 2026-10/, ... (--rows each)"
     )
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="ad_click: one PNG banner per ad under images/ and an image_path column (part of the signal)",
+    )
     args = parser.parse_args(argv)
     try:
-        done = generate(args.dataset, args.out, args.rows, args.seed, args.shards, args.months)
+        done = generate(args.dataset, args.out, args.rows, args.seed, args.shards, args.months, args.images)
     except OSError as exc:
         raise ConfigError(f"--out: {exc}") from exc
     if args.months:
         print(f"wrote {args.rows} rows in each of {args.months} month folders: {', '.join(done.paths)}")
+    elif args.images:
+        print(
+            f"wrote {args.rows} rows and banners to {', '.join(done.paths)} (rule: pipelines.data.generators.ad_images)"
+        )
     elif done.oracle is not None:
         print(f"wrote {args.rows} rows to {done.paths[0]} (the generating rule scores {done.oracle:.3f})")
     else:

@@ -20,6 +20,8 @@ _PLOTS = {
     "multiclass": ["MultiClassConfusionMatrixPlot"],
     "regression": [],
 }
+# How TFMA loads the candidate and baseline SavedModels (see eval_config).
+MODEL_TYPE = "tf_generic"
 # Prediction buckets of the regression plots inside the label's range (plus one below, one above).
 REGRESSION_PLOT_BUCKETS = 20
 
@@ -123,6 +125,10 @@ def eval_config(config: PipelineConfig) -> Any:
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
+                # A plain SavedModel through its signatures: without a type, TFMA loads each model as a
+                # Keras model once only to find its type, then again to evaluate (tf_keras, rebuilding
+                # every layer); TFMA needs neither, it calls the signatures.
+                model_type=MODEL_TYPE,
                 signature_name=EXAMPLES_SIGNATURE,
                 label_key=config.label.column,
                 prediction_key=OUTPUT_KEYS[task],

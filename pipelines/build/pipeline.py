@@ -18,15 +18,18 @@ from typing import Any
 from components import filesystem as fs
 from pipelines.build.evaluation import eval_config
 from pipelines.config import PipelineConfig
+from pipelines.config.features import image_features
 from pipelines.data.sources import is_monthly, tfx_pattern
 from pipelines.errors import ConfigError
 
 # Generic, config-driven functions; referenced by module path so TFX builds no wheel.
 GENERIC_PREPROCESSING_FN = "components.transform.preprocessing_fn"
+GENERIC_STATS_OPTIONS_FN = "components.transform.stats_options_updater_fn"
 GENERIC_RUN_FN = "components.trainer.run_fn"
 GENERIC_TUNER_FN = "components.tuner.tuner_fn"
 # The node that stops the run when a gate's verdict did not pass: "<gate id><STOP_SUFFIX>".
 STOP_SUFFIX = "_stop"
+STATS_BATCH_SIZE = 10_000  # rows per TFDV generator call in StatisticsGen (TFDV's default: 1,000)
 
 
 def _digest(paths: list[str]) -> str:
@@ -124,6 +127,8 @@ def gate_parameters(config: PipelineConfig, gate: str) -> dict[str, Any]:
         "positive": None if label.positive is None else str(label.positive),
         "schema_path": config.schema_.path,
     }
+    if gate == "data" and image_features(config.features):
+        params["image_features"] = image_features(config.features)
     if gate == "data":
         params.update(
             drift_categorical_threshold=float(v.drift.categorical_threshold),
@@ -133,6 +138,14 @@ def gate_parameters(config: PipelineConfig, gate: str) -> dict[str, Any]:
         if v.skew.serving_data:
             params.update(skew_threshold=float(v.skew.threshold), skew_data=fs.join(v.skew.serving_data, "*.csv"))
     return {k: p for k, p in params.items() if p is not None}
+
+
+def statistics_options() -> Any:
+    """StatisticsGen's TFDV options: TFDV's generators and settings, run on batches of
+    ``STATS_BATCH_SIZE`` rows instead of 1,000 (fewer calls per row; ``benchmarks/results/floors.md``)."""
+    import tensorflow_data_validation as tfdv
+
+    return tfdv.StatsOptions(desired_batch_size=STATS_BATCH_SIZE)
 
 
 def build_components(config: PipelineConfig, until: str | None = None, engine: str = "local") -> list[Any]:
@@ -167,16 +180,26 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
     range_config = None
     if config.data.rolling_spans and not is_monthly(config.data.pattern):
         range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
-    # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py.
+    # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py;
+    # with image features, components/image_example_gen.py also reads each row's image files.
+    images = image_features(config.features)
+    image_gen: dict[str, Any] = {}
+    if images:
+        from components.image_example_gen import Executor as ImageExecutor
+        from components.image_example_gen import custom_config as image_config
+
+        image_gen = {"custom_executor_spec": BeamExecutorSpec(ImageExecutor), "custom_config": image_config([*images])}
     example_gen = FileBasedExampleGen(
         input_base=config.data.source,
         input_config=input_config,
         output_config=output_config,
         range_config=range_config,
-        custom_executor_spec=BeamExecutorSpec(CsvExecutor),
+        **({"custom_executor_spec": BeamExecutorSpec(CsvExecutor)} | image_gen),
     ).with_id("CsvExampleGen")
 
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"], stats_options=statistics_options()
+    )
     if config.schema_.path:
         schema_gen = tfx.components.ImportSchemaGen(schema_file=staged_schema_path(config))
     else:
@@ -188,6 +211,8 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
     )
     gate_inputs: dict[str, Any] = {}
     validation: list[Any] = []
+    if images:  # the gate reads ExampleGen's image report (components/image_checks.py)
+        gate_inputs["examples"] = example_gen.outputs["examples"]
     if config.validation.drift.enabled:
         drift_baseline = drift_resolver(engine, statistics_gen)
         gate_inputs["baseline_statistics"] = drift_baseline.outputs["statistics"]
@@ -209,8 +234,13 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=config.transform.preprocessing_fn or GENERIC_PREPROCESSING_FN,
-        # Pre- and post-transform statistics feed only the post-transform gate.
+        # Post-transform statistics feed only the post-transform gate; pre-transform ones would
+        # repeat StatisticsGen's, so they cover the label only (components.transform).
         disable_statistics=not config.validation.post_transform,
+        stats_options_updater_fn=GENERIC_STATS_OPTIONS_FN,
+        # No transformed copy of every row: the Tuner and Trainer apply the Transform graph in
+        # their tf.data input (components.trainer._dataset), as serving does.
+        materialize=False,
         custom_config={
             **config.transform_spec(),
             "code_version": code_version(
@@ -228,11 +258,11 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
         ).with_id("TransformGate")
         transform_stop = StopIfBlocked(verdict=transform_gate.outputs["verdict"]).with_id("TransformGate" + STOP_SUFFIX)
         after_transform += [transform_gate, transform_stop]
-    tuning = _tuner(config, transform, schema_gen) if config.tuning else None
+    tuning = _tuner(config, example_gen.outputs["examples"], transform, schema_gen) if config.tuning else None
     trainer = tfx.components.Trainer(
         hyperparameters=tuning.outputs["best_hyperparameters"] if tuning else None,
         run_fn=config.trainer.run_fn or GENERIC_RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=config.trainer.train_steps),
@@ -275,7 +305,7 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
     return [*ingest, transform, *after_transform, trainer, baseline, evaluator, pusher]
 
 
-def _tuner(config: PipelineConfig, transform: Any, schema_gen: Any) -> Any:
+def _tuner(config: PipelineConfig, examples: Any, transform: Any, schema_gen: Any) -> Any:
     """TFX's Tuner over the Trainer's model and data (``components.tuner``); its best settings feed the Trainer."""
     from components.tuner import ConfigTuner
     from pipelines.build.tfx_api import tfx
@@ -283,7 +313,7 @@ def _tuner(config: PipelineConfig, transform: Any, schema_gen: Any) -> Any:
     tuning = config.tuning
     return ConfigTuner(
         tuner_fn=GENERIC_TUNER_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         train_args=tfx.proto.TrainArgs(num_steps=tuning.steps_per_trial),

@@ -11,13 +11,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from collections.abc import Mapping
+from typing import Annotated, Any, Union
 
 from pydantic import Field
 
 from components.transforms import REGISTRY, TRANSFORM_NAMES
 
-__all__ = ["TRANSFORMS", "Feature"]
+__all__ = ["TRANSFORMS", "Feature", "image_features"]
 
 # One class per `transform:` value, told apart by that key.
 Feature = Annotated[
@@ -25,3 +26,8 @@ Feature = Annotated[
     Field(discriminator="transform"),
 ]
 TRANSFORMS: tuple[str, ...] = TRANSFORM_NAMES
+
+
+def image_features(features: Mapping[str, Any]) -> dict[str, float]:
+    """``{column: max_bad_fraction}`` of the ``transform: image`` features (ExampleGen reads their files)."""
+    return {name: f.max_bad_fraction for name, f in sorted(features.items()) if f.transform == "image"}

@@ -1,14 +1,17 @@
 """Batch inference: CSV files scored by a served version as a Beam job (Beam's ``RunInference``).
 
-    CSV files (local or gs://) ──read──> chunks of lines ──parse──> typed rows ──RunInference──> outputs
-                                                   │                                   │
-                                                   └──> bad rows (reason) <────────────┘ (a row the model refuses)
-    predictions-<shard>.csv|parquet: key columns + file, line + the signature's outputs
+    CSV files (local or gs://) ──read──> chunks of records ──parse (pyarrow)──> columns ──RunInference──> outputs
+                                                     │                                    │
+                                                     └──> bad rows (reason) <─────────────┘ (rows the model refuses)
+    predictions-<shard>.csv|parquet: file, line + key columns + the signature's outputs
     bad_rows-<shard>.csv: file, line, reason, the raw line
 
-The model handler calls the version's ``serving_default`` signature on batches (``batch_size``
-rows, as the in-process floor does); a batch the model refuses is retried row by row so only
-the bad rows go to the side output. Runs on the Beam runner the config's ``beam`` section names.
+Beam moves chunks of a few thousand rows, not rows (its per-element cost would dwarf the
+model's); a chunk is parsed into columns by pyarrow (:mod:`pipelines.monitoring.chunks`, row
+by row only when a row is bad). The model handler calls the version's ``serving_default``
+signature on ``batch_size`` rows at a time (as the in-process floor does) with the raw columns;
+a batch the model refuses is retried row by row so only the bad rows go to the side output.
+Outputs are written column by column. Runs on the Beam runner the config's ``beam`` section names.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import filesystem as fs
+from pipelines.monitoring.chunks import Chunk, bad_row, parse_chunk, parse_row, read_chunks
 
 __all__ = ["BatchResult", "csv_files", "parse_row", "run_batch", "signature_dtypes"]
 
 BAD = "bad"
-_NUMERIC = {"float32": "f4", "float64": "f8", "int64": "i8", "int32": "i4"}
+CHUNK_ROWS = 4096  # rows per Beam element (a whole number of signature batches)
 
 
 @dataclass(frozen=True)
@@ -54,198 +58,146 @@ def signature_dtypes(model_dir: str, signature: str = "serving_default") -> dict
     return {}
 
 
-def parse_row(header: Sequence[str], cells: Sequence[str], dtypes: dict[str, str]) -> dict[str, Any]:
-    """One CSV line as the signature's typed values.
-
-    Raises:
-        ValueError: wrong number of cells, or a cell that is not its column's type (the message names it).
-    """
-    if len(cells) != len(header):
-        raise ValueError(f"{len(cells)} cells, the header has {len(header)}")
-    row = dict(zip(header, cells, strict=True))
-    out: dict[str, Any] = {}
-    for name, dtype in dtypes.items():
-        if name not in row:
-            raise ValueError(f"no column {name!r}")
-        cell = row[name].strip()
-        if dtype == "string":
-            out[name] = cell
-        elif dtype.startswith("float"):
-            try:
-                out[name] = float(cell) if cell else float("nan")  # NaN: the model's "missing"
-            except ValueError as exc:
-                raise ValueError(f"{name}: {cell!r} is not a number") from exc
-        else:
-            try:
-                out[name] = int(cell)
-            except ValueError as exc:
-                raise ValueError(f"{name}: {cell!r} is not an integer") from exc
-    return out
-
-
-def _chunks(file: str, size: int) -> Iterator[tuple[list[str], str, list[tuple[int, list[str]]]]]:
-    """One CSV file as (header, file, up to ``size`` (line, cells) pairs): streamed, never all in memory.
-
-    Beam moves chunks, not rows: its per-element cost would otherwise dwarf the model's."""
-    with fs.open_file(file, newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        chunk: list[tuple[int, list[str]]] = []
-        for cells in reader:
-            chunk.append((reader.line_num, cells))
-            if len(chunk) >= size:
-                yield header, file, chunk
-                chunk = []
-        if chunk:
-            yield header, file, chunk
-
-
-def _bad(file: str, line: int, reason: str, cells: Sequence[str]) -> dict[str, Any]:
-    return {"file": file, "line": line, "reason": reason, "row": ",".join(cells)}
-
-
 class _Parse:
-    """Beam DoFn body: a chunk of lines -> (key rows, typed rows, raw cells); bad lines to the side output."""
+    """Beam DoFn body: a chunk of records -> a Chunk of its good rows; bad rows to the side output."""
 
     def __init__(self, dtypes: dict[str, str], keys: list[str]) -> None:
         self.dtypes, self.keys = dtypes, keys
 
-    def __call__(self, element: tuple[list[str], str, list[tuple[int, list[str]]]]) -> Iterator[Any]:
+    def __call__(self, element: tuple[list[str], str, list[int], list[str]]) -> Iterator[Any]:
         from apache_beam import pvalue
 
-        header, file, chunk = element
-        where = [header.index(k) if k in header else None for k in self.keys]
-        keys, rows, bad = [], [], []
-        for line, cells in chunk:
-            try:
-                rows.append(parse_row(header, cells, self.dtypes))
-            except ValueError as exc:
-                bad.append(_bad(file, line, str(exc), cells))
-                continue
-            key = {"file": file, "line": line}
-            key.update((k, cells[w] if w is not None else "") for k, w in zip(self.keys, where, strict=True))
-            keys.append((key, cells))
+        chunk, bad = parse_chunk(element, self.dtypes, self.keys)
         if bad:
             yield pvalue.TaggedOutput(BAD, bad)
-        if rows:
-            yield keys, rows
+        if chunk is not None:
+            yield chunk
 
 
-def _handler(model_dir: str, dtypes: dict[str, str]) -> Any:
+def _handler(model_dir: str, dtypes: dict[str, str], batch_size: int) -> Any:
     from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
     class SignatureHandler(ModelHandler):
-        """Loads the SavedModel once per worker; calls ``serving_default`` once per chunk of rows."""
+        """Loads the SavedModel once per worker; calls ``serving_default`` on ``batch_size`` rows at a time."""
 
         def load_model(self) -> Any:
             import tensorflow as tf
 
             return tf.saved_model.load(fs.local_copy(model_dir) if fs.is_remote(model_dir) else model_dir)
 
-        def run_inference(self, batch: Sequence[Any], model: Any, inference_args: Any = None) -> Iterable[Any]:
-            import tensorflow as tf
-
+        def run_inference(self, batch: Sequence[Chunk], model: Any, inference_args: Any = None) -> Iterable[Any]:
             signature = model.signatures["serving_default"]
-            results = []
-            for keys, rows in batch:
-                try:
-                    outputs = _call(signature, rows, dtypes)
-                    per_row: list[Any] = [{k: v[i] for k, v in outputs.items()} for i in range(len(rows))]
-                except tf.errors.InvalidArgumentError:  # find the rows the model refuses, one by one
-                    per_row = [_one(signature, row) for row in rows]
-                results.append(PredictionResult(keys, per_row))
-            return results
+            return [PredictionResult(chunk, _score(signature, chunk, dtypes, batch_size)) for chunk in batch]
 
         def batch_elements_kwargs(self) -> dict[str, int]:
-            return {"min_batch_size": 1, "max_batch_size": 1}  # each element is already a batch
-
-    def _one(signature: Any, row: dict[str, Any]) -> dict[str, Any]:
-        import tensorflow as tf
-
-        try:
-            return {k: v[0] for k, v in _call(signature, [row], dtypes).items()}
-        except tf.errors.InvalidArgumentError as exc:
-            from pipelines.serving.service import tf_error_message
-
-            return {"error": " ".join(tf_error_message(exc.message).split("\n")[0].split())}
+            return {"min_batch_size": 1, "max_batch_size": 1}  # each element is already a chunk of rows
 
     return SignatureHandler()
 
 
-def _call(signature: Any, rows: list[dict[str, Any]], dtypes: dict[str, str]) -> dict[str, Any]:
+def _score(signature: Any, chunk: Chunk, dtypes: dict[str, str], batch_size: int) -> dict[str, Any]:
+    """``{"outputs": {name: array over the scored rows}, "ok": row mask, "errors": {row: reason}}``."""
     import numpy as np
-
-    arrays = {
-        name: np.array([r[name] for r in rows], dtype=object if dtype == "string" else _NUMERIC.get(dtype, dtype))
-        for name, dtype in dtypes.items()
-    }
-    return {k: v.numpy() for k, v in signature(**{k: _tensor(v, dtypes[k]) for k, v in arrays.items()}).items()}
-
-
-def _tensor(values: Any, dtype: str) -> Any:
     import tensorflow as tf
 
-    return tf.constant(values.astype(str).tolist() if dtype == "string" else values, dtype=dtype)
+    parts: list[dict[str, Any]] = []
+    ok = np.ones(len(chunk), dtype=bool)
+    errors: dict[int, str] = {}
+    for start in range(0, len(chunk), batch_size):
+        rows = slice(start, start + batch_size)
+        try:
+            parts.append(_call(signature, {k: v[rows] for k, v in chunk.inputs.items()}, dtypes))
+        except tf.errors.InvalidArgumentError:  # find the rows the model refuses, one by one
+            for i in range(start, min(start + batch_size, len(chunk))):
+                try:
+                    parts.append(_call(signature, {k: v[i : i + 1] for k, v in chunk.inputs.items()}, dtypes))
+                except tf.errors.InvalidArgumentError as exc:
+                    from pipelines.serving.service import tf_error_message
+
+                    ok[i] = False
+                    errors[i] = " ".join(tf_error_message(exc.message).split("\n")[0].split())
+    outputs = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    return {"outputs": outputs, "ok": ok, "errors": errors}
+
+
+def _call(signature: Any, arrays: dict[str, Any], dtypes: dict[str, str]) -> dict[str, Any]:
+    import tensorflow as tf
+
+    tensors = {k: tf.constant(v, dtype=dtypes[k]) for k, v in arrays.items()}
+    return {k: v.numpy() for k, v in signature(**tensors).items()}
 
 
 def _split(result: Any) -> Iterator[Any]:
-    """A scored chunk -> one list of output rows, and one list of rows the model refused (side output)."""
+    """A scored chunk -> (column names, columns) of its scored rows, and the refused rows (side output)."""
+    import numpy as np
     from apache_beam import pvalue
 
-    ok, bad = [], []
-    for (keys, cells), inference in zip(result.example, result.inference, strict=True):
-        if "error" in inference:
-            bad.append(_bad(keys["file"], keys["line"], inference["error"], cells))
-            continue
-        out = dict(keys)
-        for name, value in sorted(inference.items()):
-            if getattr(value, "ndim", 0):
-                if value.dtype.kind in "SUO":
-                    continue  # multiclass `classes`: the same names on every row
-                out.update({f"{name}_{i}": float(v) for i, v in enumerate(value)})
-            else:
-                out[name] = value.item() if hasattr(value, "item") else value
-        ok.append(out)
-    if bad:
-        yield pvalue.TaggedOutput(BAD, bad)
-    if ok:
-        yield ok
+    chunk, scored = result.example, result.inference
+    ok, errors = scored["ok"], scored["errors"]
+    if errors:
+        yield pvalue.TaggedOutput(
+            BAD, [bad_row(chunk.file, chunk.lines[i], reason, chunk.text[i]) for i, reason in sorted(errors.items())]
+        )
+    if not ok.any():
+        return
+    keep = np.flatnonzero(ok)
+    every = len(keep) == len(chunk)
+    columns: dict[str, list[Any]] = {
+        "file": [chunk.file] * len(keep),
+        "line": chunk.lines if every else [chunk.lines[i] for i in keep],
+    }
+    for name, values in chunk.keys.items():
+        columns.setdefault(name, values if every else [values[i] for i in keep])
+    for name, value in sorted(scored["outputs"].items()):
+        if value.ndim > 1:
+            if value.dtype.kind in "SUO":
+                continue  # multiclass `classes`: the same names on every row
+            for i in range(value.shape[1]):
+                columns[f"{name}_{i}"] = value[:, i].astype("f8").tolist()
+        else:
+            columns[name] = (value.astype("f8") if value.dtype.kind == "f" else value).tolist()
+    yield list(columns), list(columns.values())
 
 
 class _WriteShards:
-    """Beam DoFn: each bundle's records become one shard file under ``out`` (through the filesystem seam)."""
+    """Beam DoFn: each bundle's parts (rows as dicts, or (names, columns)) become one shard under ``out``."""
 
     def __init__(self, out: str, prefix: str, fmt: str) -> None:
         self.out, self.prefix, self.fmt = out, prefix, fmt
 
     def setup(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.parts: list[tuple[list[str], list[list[Any]]]] = []
 
     def start_bundle(self) -> None:
-        self.rows = []
+        self.parts = []
 
-    def process(self, rows: list[dict[str, Any]]) -> Iterator[int]:
-        self.rows.extend(rows)
+    def process(self, part: Any) -> Iterator[int]:
+        if isinstance(part, list):  # bad rows: dicts with the same keys
+            part = (list(part[0]), [[row[k] for row in part] for k in part[0]])
+        self.parts.append(part)
         return iter(())
 
     def finish_bundle(self) -> None:
-        if not self.rows:
+        if not self.parts:
             return
+        names = self.parts[0][0]
         name = fs.join(self.out, f"{self.prefix}-{uuid.uuid4().hex[:12]}.{self.fmt}")
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
+            tables = [pa.table(dict(zip(n, cols, strict=True))) for n, cols in self.parts]
             buffer = io.BytesIO()
-            pq.write_table(pa.Table.from_pylist(self.rows), buffer)
+            pq.write_table(pa.concat_tables(tables, promote=True), buffer)
             fs.write_bytes(name, buffer.getvalue())
         else:
             text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=list(self.rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(self.rows)
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(names)
+            for _, cols in self.parts:
+                writer.writerows(zip(*cols, strict=True))
             fs.write_text(name, text.getvalue())
-        self.rows = []
+        self.parts = []
 
 
 def run_batch(
@@ -271,11 +223,12 @@ def run_batch(
     parse, write_ok = _Parse(dtypes, keys), _WriteShards(out, "predictions", fmt)
     write_bad = _WriteShards(out, "bad_rows", "csv")
     with beam.Pipeline(options=PipelineOptions(beam_args or [])) as p:
-        chunks = p | "Files" >> beam.Create(files) | "Read" >> beam.FlatMap(_chunks, batch_size)
+        chunk_rows = max(1, CHUNK_ROWS // batch_size) * batch_size
+        chunks = p | "Files" >> beam.Create(files) | "Read" >> beam.FlatMap(read_chunks, chunk_rows)
         parsed = chunks | "Parse" >> beam.FlatMap(parse).with_outputs(BAD, main="rows")
         scored = (
             parsed.rows
-            | "RunInference" >> RunInference(_handler(model_dir, dtypes))
+            | "RunInference" >> RunInference(_handler(model_dir, dtypes, batch_size))
             | "Split" >> beam.FlatMap(_split).with_outputs(BAD, main="ok")
         )
         _ = scored.ok | "WritePredictions" >> beam.ParDo(_beam_dofn(write_ok))

@@ -13,7 +13,7 @@ from typing import Any
 from pipelines.config.monitoring import MonitoringSection
 from pipelines.monitoring.logs import PREDICTION
 
-__all__ = ["drift_rows", "skew_rows", "window_statistics"]
+__all__ = ["drift_rows", "skew_rows", "window_statistics", "without"]
 
 
 def window_statistics(frame: Any, columns: list[str]) -> Any:
@@ -25,6 +25,16 @@ def window_statistics(frame: Any, columns: list[str]) -> Any:
         if data[name].dtype == object:  # strings (None stays missing)
             data[name] = data[name].where(data[name].isna(), data[name].astype(str))
     return tfdv.generate_statistics_from_dataframe(data, n_jobs=1)
+
+
+def without(statistics: Any, name: str) -> Any:
+    """A copy of ``statistics`` without feature ``name`` (one window's statistics serve drift and skew)."""
+    out = type(statistics).FromString(statistics.SerializeToString())
+    for dataset in out.datasets:
+        kept = [f for f in dataset.features if f.path.step[:1] != [name] and f.name != name]
+        del dataset.features[:]
+        dataset.features.extend(kept)
+    return out
 
 
 def _judged(rows: list[dict[str, Any]], bound: float, monitoring: MonitoringSection) -> list[dict[str, Any]]:

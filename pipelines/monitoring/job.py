@@ -75,7 +75,7 @@ def monitor(
         ConfigError: ``serving.logging.path`` is unset, or the labels cannot be read.
     """
     from pipelines.monitoring.baseline import load_baseline
-    from pipelines.monitoring.compare import drift_rows, skew_rows, window_statistics
+    from pipelines.monitoring.compare import drift_rows, skew_rows, window_statistics, without
     from pipelines.monitoring.live import compare_canary, join_labels, live_metric, metric_name, read_labels
 
     path = config.serving.logging.path
@@ -114,7 +114,7 @@ def monitor(
         if base.note:
             result.notes.append(base.note)
         if base.statistics is not None and schema is not None:
-            group["skew"] = skew_rows(schema, base.statistics, window_statistics(rows, features), label_col, mon)
+            group["skew"] = skew_rows(schema, base.statistics, without(stats, PREDICTION), label_col, mon)
         prev = previous_groups.get((version, label))
         if prev is not None and schema is not None:
             prev_stats = window_statistics(prev, [*features, PREDICTION])

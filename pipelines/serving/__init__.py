@@ -1,12 +1,13 @@
 """Serving the pushed models: a built-in server with TF Serving's REST and gRPC APIs, push and serve logic.
 
 - ``pipelines.serving.codec``: TF Serving's request/response JSON and error messages
-  (``request_predict``, ``request_examples``, ``response``, ``codec_base`` behind it).
+  (``request_predict`` with ``request_rows``, ``request_examples``, ``response``, ``codec_base`` behind it).
 - ``pipelines.serving.loading``: one version loaded (SavedModel, signatures, warm-up replayed).
 - ``pipelines.serving.registry``: the loaded versions, kept in step with ``<serving_dir>`` and
   its ``models.config`` by polling (new versions load fully before they are swapped in).
 - ``pipelines.serving.service``: the one request path REST and gRPC share (routing, batching,
-  metrics, request log); ``batching``, ``metrics``, ``request_log``, ``auth`` behind it.
+  metrics, request log); ``batching`` (threads), ``batching_async`` (REST's event loop), ``metrics``,
+  ``request_log``, ``auth`` behind it.
 - ``pipelines.serving.rest``: TF Serving's REST API as an ASGI app (Starlette), with
   ``/monitoring/prometheus/metrics``, ``/healthz`` and ``/readyz``.
 - ``pipelines.serving.grpc_service``: TF Serving's gRPC API (``grpc_convert`` for its messages).

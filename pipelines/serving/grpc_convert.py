@@ -23,14 +23,61 @@ __all__ = [
 ]
 
 
-def to_tensor(array: np.ndarray) -> Any:
-    """A ``TensorProto`` of ``array`` (an object array of bytes is DT_STRING)."""
-    import tensorflow as tf
+# DataType enum -> (numpy dtype, the TensorProto field of its values), for the common numeric types.
+_NUMERIC = {
+    1: (np.dtype(np.float32), "float_val"),
+    2: (np.dtype(np.float64), "double_val"),
+    3: (np.dtype(np.int32), "int_val"),
+    9: (np.dtype(np.int64), "int64_val"),
+}
+_ENUM = {dtype: (enum, field) for enum, (dtype, field) in _NUMERIC.items()}
+_DT_STRING = 7
 
-    return tf.make_tensor_proto(array)
+
+def to_tensor(array: np.ndarray) -> Any:
+    """A ``TensorProto`` of ``array`` (an object array of bytes is DT_STRING): the message
+    ``tf.make_tensor_proto`` makes, built directly for a float32/64 or int32/64 array."""
+    known = _ENUM.get(array.dtype) if isinstance(array, np.ndarray) else None
+    if known is None:
+        import tensorflow as tf
+
+        return tf.make_tensor_proto(array)
+    from tensorflow.core.framework import tensor_pb2
+
+    proto = tensor_pb2.TensorProto(dtype=known[0])
+    proto.tensor_shape.dim.extend(_dims(array.shape))
+    if array.size > 1:  # as make_tensor_proto: raw bytes, except for a single value
+        proto.tensor_content = np.ascontiguousarray(array).tobytes()
+    else:
+        getattr(proto, known[1]).extend(array.ravel().tolist())
+    return proto
+
+
+def _dims(shape: tuple[int, ...]) -> list[Any]:
+    from tensorflow.core.framework import tensor_shape_pb2
+
+    return [tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]
 
 
 def to_array(tensor: Any) -> np.ndarray:
+    """``tf.make_ndarray(tensor)``; read directly when it holds exactly its values (raw bytes of a
+    float32/64 or int32/64 tensor, or one value per element), the usual clients' messages."""
+    shape = [d.size for d in tensor.tensor_shape.dim]
+    count = int(np.prod(shape)) if shape else 1
+    if tensor.dtype == _DT_STRING and not tensor.tensor_content and len(tensor.string_val) == count:
+        array = np.empty(count, dtype=object)
+        array[:] = list(tensor.string_val)
+        return array.reshape(shape)
+    known = _NUMERIC.get(tensor.dtype)
+    if known is not None:
+        if tensor.tensor_content:
+            flat = np.frombuffer(tensor.tensor_content, dtype=known[0])
+            if flat.size == count:
+                return flat.copy().reshape(shape)
+        else:
+            values = getattr(tensor, known[1])
+            if len(values) == count:
+                return np.array(values, dtype=known[0]).reshape(shape)
     import tensorflow as tf
 
     return tf.make_ndarray(tensor)

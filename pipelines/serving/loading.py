@@ -10,8 +10,8 @@ Imports TensorFlow only inside :func:`load_version`; never TFX.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from components import filesystem as fs
@@ -25,11 +25,51 @@ MAX_WARMUP_RECORDS = 1000  # TF Serving replays at most this many
 
 @dataclass(frozen=True)
 class Signature:
-    """A callable signature and what it takes and returns."""
+    """A callable signature and what it takes and returns.
+
+    ``flat``: when ``fn`` is a loaded concrete function, a call that takes its input tensors as
+    one list in ``order`` (sorted names, as the function flattens them) and skips the per-call
+    argument binding and checks of ``fn(**tensors)`` (about 4x its cost on the toy model); the
+    caller checks names, dtypes and shapes first (:func:`pipelines.serving.service.run_signature`).
+    None for any other callable (``fn`` is then called by keyword).
+    """
 
     fn: Any
     inputs: Mapping[str, InputSpec]
     outputs: tuple[str, ...]
+    order: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    flat: Callable[[Sequence[Any]], Mapping[str, Any]] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order", tuple(sorted(self.inputs)))
+        object.__setattr__(self, "flat", _flat_call(self.fn, self.order))
+
+
+def _flat_call(fn: Any, order: tuple[str, ...]) -> Callable[[Sequence[Any]], Mapping[str, Any]] | None:
+    """``fn``'s flat call (see :class:`Signature`), or None when ``fn`` is not a concrete function
+    whose inputs flatten to exactly ``order``."""
+    call_flat = getattr(fn, "_call_flat", None)
+    structured = getattr(fn, "structured_input_signature", None)
+    if call_flat is None or structured is None:
+        return None
+    try:
+        args, kwargs = structured
+        names = tuple(spec.name for spec in _flatten(kwargs))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if args or names != order:
+        return None
+
+    def call(tensors: Sequence[Any]) -> Mapping[str, Any]:
+        return call_flat(list(tensors), fn.captured_inputs)
+
+    return call
+
+
+def _flatten(structure: Any) -> list[Any]:
+    import tensorflow as tf
+
+    return tf.nest.flatten(structure)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from pipelines.serving.codec_base import (
     shape_text,
     show,
 )
+from pipelines.serving.request_rows import INT_RANGES as _INT_RANGES
+from pipelines.serving.request_rows import fast_instances as _fast_instances
 
 __all__ = ["parse_json", "parse_predict", "signature_name"]
 
@@ -45,19 +47,16 @@ _TF_TYPE_NAMES = {
     "bool": "bool",
     "float16": "half",
 }
-_INT_RANGES = {
-    "int8": (-(2**7), 2**7 - 1),
-    "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1),
-    "uint8": (0, 2**8 - 1),
-    "uint32": (0, 2**32 - 1),
-    "int64": (-(2**63), 2**63 - 1),
-    "uint64": (0, 2**64 - 1),
-}
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
     """The request body as a JSON object (``NaN``/``Infinity`` accepted, as TF Serving does)."""
+    try:  # orjson: about 10x faster; what it refuses (NaN, big integers, bad input) json words as before
+        doc = _orjson_loads(body)
+    except ValueError:
+        doc = None
+    if type(doc) is dict:
+        return doc
     if not body.strip():
         raise ApiError("JSON Parse error: The document is empty")
     try:
@@ -69,6 +68,20 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise format_error(doc, "Is not object")
     return doc
+
+
+def _orjson_loads(body: bytes) -> Any:
+    if not _ORJSON:
+        try:
+            import orjson
+
+            _ORJSON.append(orjson.loads)
+        except ImportError:  # not installed: json alone
+            _ORJSON.append(json.loads)
+    return _ORJSON[0](body)
+
+
+_ORJSON: list[Any] = []
 
 
 def signature_name(doc: Mapping[str, Any]) -> str:
@@ -164,50 +177,6 @@ def _to_array(val: Any, dtype: str) -> np.ndarray:
     else:
         array = np.array(values, dtype=np.dtype(dtype if dtype != "string" else object))
     return array.reshape(shape)
-
-
-def _fast_column(values: list[Any], dtype: str) -> np.ndarray | None:
-    """One input's column when every value is a plain JSON scalar :func:`_convert` accepts, else None."""
-    if dtype == "string":
-        if not all(type(v) is str for v in values):
-            return None
-        array = np.empty(len(values), dtype=object)
-        array[:] = [v.encode("utf-8") for v in values]
-        return array
-    if dtype in ("float32", "float64", "float16"):
-        if not all(type(v) is float or type(v) is int for v in values):
-            return None
-        limit = 2**24 - 1 if dtype != "float64" else 2**53 - 1
-        if any(type(v) is int and abs(v) > limit for v in values):
-            return None
-        if dtype != "float64" and any(type(v) is float and math.isfinite(v) and abs(v) > FLOAT32_MAX for v in values):
-            return None
-        return np.array(values, dtype=np.dtype(dtype))
-    if dtype in _INT_RANGES:
-        if not all(type(v) is int for v in values):
-            return None
-        lo, hi = _INT_RANGES[dtype]
-        if min(values) < lo or max(values) > hi:
-            return None
-        return np.array(values, dtype=np.dtype(dtype))
-    return None
-
-
-def _fast_instances(instances: list[Any], specs: Mapping[str, InputSpec]) -> dict[str, np.ndarray] | None:
-    """The common case in one pass per input: objects holding exactly the inputs, one plain scalar
-    each. None for anything else, which the full path then reads (and words any error of)."""
-    if not all(type(row) is dict and len(row) == len(specs) for row in instances):
-        return None
-    columns = {}
-    try:
-        for name, spec in specs.items():
-            column = _fast_column([row[name] for row in instances], spec.dtype)
-            if column is None:
-                return None
-            columns[name] = column
-    except KeyError:
-        return None
-    return columns
 
 
 def _from_instances(doc: Mapping[str, Any], instances: Any, specs: Mapping[str, InputSpec]) -> dict[str, np.ndarray]:

@@ -14,7 +14,10 @@ model or version, 500 internal; a TensorFlow error the model raises is mapped fr
 over ``max_body_bytes`` in any encoding (413, read no further), a body slower than
 ``body_timeout`` (408), more than ``max_in_flight`` requests at once (503), a missing or wrong
 bearer token when one is set (401). A client that goes away is let go without an answer.
-The JSON work and the signature call run on the thread pool; :func:`handle` is that part.
+TF Serving's paths go straight to their ASGI endpoint (Starlette routes only the probes and the
+metrics). :func:`handle` is the answer itself: run on the event loop for a small request while no
+other is in flight (one client pays no thread hop), else on a thread pool; with batching on, a
+predict is parsed on the loop and awaits the loop's batcher (one worker thread per merged call).
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ _STATUS = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE
 )
 _OPEN_PATHS = ("/healthz", "/readyz")  # probes need no token
+_INLINE_BYTES = 64 * 1024  # a body up to this may be parsed on the event loop (batched, or a lone request)
+_POOL_THREADS = 32
+_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 METRICS_PATH = "/monitoring/prometheus/metrics"
 
 
@@ -55,15 +61,44 @@ class HttpOptions:
 
 
 def _predict(service: Service, call: Call, body: bytes) -> str:
+    name, arrays, fmt = _predict_inputs(call, body)
+    return _predict_answer(service, call, arrays, service.run(call, name, arrays), fmt)
+
+
+def _predict_inputs(call: Call, body: bytes) -> tuple[str, dict[str, Any], str]:
+    """``(signature name, input arrays, "row" | "columnar")`` of a predict body."""
     doc = codec.parse_json(body)
     name = codec.signature_name(doc)
     sig = signature(call.loaded, name)  # type: ignore[arg-type] - resolved by the caller
     arrays, fmt = codec.parse_predict(doc, sig.inputs, name)
-    outputs = service.run(call, name, arrays)
+    return name, arrays, fmt
+
+
+def _predict_answer(service: Service, call: Call, arrays: dict[str, Any], outputs: dict[str, Any], fmt: str) -> str:
     text = codec.format_predict(outputs, fmt)
     if service.request_log is not None:
         service.log(call, lambda: predict_request(arrays), lambda: predict_response(outputs))
     return text
+
+
+async def _predict_batched(
+    service: Service, path: str, body: bytes, request_id: str | None, key: str | None
+) -> tuple[int, str] | None:
+    """:func:`handle` for ``POST ...:predict`` with batching on, on the event loop (the signature call
+    on the batcher's thread); None for any other request."""
+    match = _PREDICT.fullmatch(path)
+    if match is None or match.group(4).lower() != "predict":
+        return None
+    name, version, label, _ = match.groups()
+    try:
+        with service.call("REST", "predict", name, request_id, key) as call:
+            service.resolve(call, int(version) if version else None, label)
+            signature_name, arrays, fmt = _predict_inputs(call, body)
+            outputs = await service.run_async(call, signature_name, arrays)
+            return 200, _predict_answer(service, call, arrays, outputs, fmt)
+    except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
+        status, _, message = error_answer(exc)
+        return status, codec.encode({"error": message})
 
 
 def _classify_regress(service: Service, call: Call, body: bytes, method: str) -> str:
@@ -154,6 +189,29 @@ async def _read_body(receive: Any, headers: dict[bytes, bytes], limit: int) -> b
             return b"".join(chunks)
 
 
+async def _within(read: Any, seconds: float) -> bytes:
+    """``await read``, or ``asyncio.TimeoutError`` after ``seconds``: ``asyncio.wait_for`` without
+    the task it makes per call (a timer cancels this task instead)."""
+    task = asyncio.current_task()
+    if task is None:  # not in a task: the plain way
+        return await asyncio.wait_for(read, seconds)
+    expired: list[bool] = []
+
+    def expire() -> None:
+        expired.append(True)
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await read
+    except asyncio.CancelledError as exc:
+        if expired:
+            raise asyncio.TimeoutError from exc
+        raise
+    finally:
+        timer.cancel()
+
+
 async def _send(
     send: Any, status: int, body: bytes, content_type: bytes = b"application/json", extra: tuple | list = ()
 ) -> None:
@@ -167,20 +225,22 @@ def _error(message: str) -> bytes:
 
 
 class _TfServingEndpoint:
-    """The catch-all ASGI endpoint: read the body (bounded), answer on the thread pool."""
+    """The TF Serving ASGI endpoint: read the body (bounded), then answer: a predict with batching on
+    on the loop (the signature call batched on a worker thread); a small request while no other is
+    in flight on the loop itself (no thread hop: one client's latency); anything else on the pool."""
 
     def __init__(self, service: Service, options: HttpOptions) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.service = service
         self.options = options
+        self.pool = ThreadPoolExecutor(max_workers=_POOL_THREADS, thread_name_prefix="rest")
+        self.in_flight = lambda: 1  # set by _Guard: requests being answered, this one included
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        from starlette.concurrency import run_in_threadpool
-
         headers = dict(scope["headers"])
         try:
-            body = await asyncio.wait_for(
-                _read_body(receive, headers, self.options.max_body_bytes), self.options.body_timeout
-            )
+            body = await _within(_read_body(receive, headers, self.options.max_body_bytes), self.options.body_timeout)
         except _DisconnectedError:
             return
         except (ApiError, asyncio.TimeoutError) as exc:
@@ -193,21 +253,31 @@ class _TfServingEndpoint:
             return
         request_id = headers.get(b"x-request-id", b"").decode("latin-1") or None
         key = headers.get(b"x-request-key", b"").decode("latin-1") or None
-        status, text = await run_in_threadpool(
-            handle, self.service, scope["method"], scope["path"], body, request_id, key
-        )
-        await _send(send, status, text.encode("utf-8"))
+        method, path = scope["method"], scope["path"]
+        answer = None
+        if self.service.async_batcher is not None and method == "POST" and len(body) <= _INLINE_BYTES:
+            answer = await _predict_batched(self.service, path, body, request_id, key)
+        if answer is None and self.in_flight() <= 1 and len(body) <= _INLINE_BYTES:
+            answer = handle(self.service, method, path, body, request_id, key)
+        if answer is None:
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(self.pool, handle, self.service, method, path, body, request_id, key)
+        await _send(send, answer[0], answer[1].encode("utf-8"))
 
 
 class _Guard:
     """Refuses before routing: a missing or wrong token (401), too many requests in flight (503)."""
 
-    def __init__(self, app: Any, service: Service, options: HttpOptions, state: dict[str, Any]) -> None:
+    def __init__(
+        self, app: Any, service: Service, options: HttpOptions, state: dict[str, Any], endpoint: _TfServingEndpoint
+    ) -> None:
         self.app = app
         self.service = service
         self.options = options
         self.state = state
         self.in_flight = 0
+        self.endpoint = endpoint  # TF Serving's paths go straight to it, not through Starlette's layers
+        endpoint.in_flight = lambda: self.in_flight
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -226,7 +296,10 @@ class _Guard:
             return
         self.in_flight += 1
         try:
-            await self.app(scope, receive, send)
+            if scope["path"].startswith("/v1/") and scope["method"] in _METHODS:
+                await self.endpoint(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
 
@@ -254,13 +327,13 @@ def make_app(service: Service, options: HttpOptions | None = None, state: dict[s
     async def metrics(_request: Any) -> Response:
         return Response(service.metrics.text(), media_type=CONTENT_TYPE)
 
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+    endpoint = _TfServingEndpoint(service, options)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route(METRICS_PATH, metrics, methods=["GET"]),
-            Route("/{path:path}", _TfServingEndpoint(service, options), methods=methods),
+            Route("/{path:path}", endpoint, methods=list(_METHODS)),
         ]
     )
-    return _Guard(app, service, options, state)
+    return _Guard(app, service, options, state, endpoint)

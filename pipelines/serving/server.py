@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.serving.batching import Batcher, BatchOptions
+from pipelines.serving.batching_async import AsyncBatcher
 from pipelines.serving.metrics import Metrics
 from pipelines.serving.registry import ModelRegistry
 from pipelines.serving.request_log import RequestLog
@@ -89,7 +90,8 @@ class RestServer:
                 options.log_path, options.log_sampling_rate, options.log_max_mb, count=metrics.log_record
             )
         batcher = Batcher(options.batching) if options.batching else None
-        self.service = Service(registry, batcher, metrics, request_log)
+        async_batcher = AsyncBatcher(options.batching) if options.batching else None
+        self.service = Service(registry, batcher, metrics, request_log, async_batcher)
         self.state: dict[str, Any] = {"draining": False}
         self.socket = _bind(host, port)
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]

@@ -3,6 +3,7 @@
     Service.call(entrypoint, api, model, ...)       a context: times the request, counts its status
       resolve(name, version, label, route_key)     the registry picks the version
       run(loaded, signature, arrays)               the signature, through the batcher when it is on
+      run_async(...)                               the same on REST's event loop (its own batcher)
       run_examples(loaded, signature, examples)    classify/regress: tf.Examples -> outputs
       log(call, api, request, response)            the request log, when on and sampled
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from pipelines.serving import codec
 from pipelines.serving.batching import Batcher
+from pipelines.serving.batching_async import AsyncBatcher
 from pipelines.serving.codec import ApiError
 from pipelines.serving.loading import LoadedVersion, Signature
 from pipelines.serving.metrics import Metrics
@@ -109,10 +111,63 @@ def signature(loaded: LoadedVersion, name: str) -> Signature:
 
 
 def run_signature(sig: Signature, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The signature's outputs as arrays. Inputs of exactly its names and shapes take the flat call
+    (:attr:`Signature.flat`); anything else the keyword call, which words any error as TensorFlow does."""
+    flat = sig.flat
+    if (
+        flat is not None
+        and len(arrays) == len(sig.order)
+        and all(_fits(arrays.get(k), sig.inputs[k]) for k in sig.order)
+    ):
+        outputs = flat([tensor(arrays[k], sig.inputs[k].dtype) for k in sig.order])
+    else:
+        import tensorflow as tf
+
+        outputs = sig.fn(**{k: tf.constant(v, dtype=sig.inputs[k].dtype) for k, v in arrays.items()})
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+def _fits(array: np.ndarray | None, spec: Any) -> bool:
+    shape = spec.shape
+    if array is None or shape is None:
+        return shape is None and array is not None
+    if len(shape) != array.ndim:
+        return False
+    return all(d is None or d == a for d, a in zip(shape, array.shape, strict=True))
+
+
+_TENSOR: list[Callable[[np.ndarray, str], Any]] = []
+
+
+def tensor(array: np.ndarray, dtype: str) -> Any:
+    """``tf.constant(array, dtype=dtype)`` in eager mode, without its Python layers (the same
+    ``EagerTensor`` constructor it ends in; ``tf.constant`` itself where that is not available)."""
+    if not _TENSOR:
+        _TENSOR.append(_eager_constructor())
+    return _TENSOR[0](array, dtype)
+
+
+def _eager_constructor() -> Callable[[np.ndarray, str], Any]:
     import tensorflow as tf
 
-    tensors = {k: tf.constant(v, dtype=sig.inputs[k].dtype) for k, v in arrays.items()}
-    return {k: v.numpy() for k, v in sig.fn(**tensors).items()}
+    try:
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import ops
+
+        eager, ctx = ops.EagerTensor, context.context()
+        ctx.ensure_initialized()
+        enums = {}
+
+        def make(array: np.ndarray, dtype: str) -> Any:
+            enum = enums.get(dtype)
+            if enum is None:
+                enum = enums[dtype] = tf.as_dtype(dtype).as_datatype_enum
+            return eager(array, ctx.device_name, enum)
+
+        make(np.zeros(1, np.float32), "float32")
+        return make
+    except (ImportError, AttributeError, TypeError, ValueError):  # another TensorFlow: the public call
+        return lambda array, dtype: tf.constant(array, dtype=dtype)
 
 
 @dataclass
@@ -141,9 +196,11 @@ class Service:
         batcher: Batcher | None = None,
         metrics: Metrics | None = None,
         request_log: RequestLog | None = None,
+        async_batcher: AsyncBatcher | None = None,
     ) -> None:
         self.registry = registry
         self.batcher = batcher
+        self.async_batcher = async_batcher  # REST's, on its event loop; gRPC's threads use ``batcher``
         self.metrics = metrics or Metrics()
         self.request_log = request_log
         self._route_key = "route_key" in inspect.signature(registry.resolve).parameters
@@ -187,14 +244,26 @@ class Service:
         labels = getattr(self.registry, "labels_for", None)
         return ",".join(labels(loaded.name, loaded.version)) if labels else ""
 
-    def run(self, call: Call, name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run signature ``name`` of the resolved version on ``arrays`` (batched when batching is on)."""
+    def _prepare(self, call: Call, name: str, arrays: Mapping[str, np.ndarray]) -> tuple[LoadedVersion, Signature]:
         loaded = call.loaded
         if loaded is None:
             raise RuntimeError("resolve() before run()")
         sig = signature(loaded, name)
         call.signature = name
         call.examples = max((int(a.shape[0]) for a in arrays.values() if a.ndim), default=1)
+        return loaded, sig
+
+    async def run_async(self, call: Call, name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """:meth:`run` through the event loop's batcher (``async_batcher``, which must be set)."""
+        loaded, sig = self._prepare(call, name, arrays)
+        if self.async_batcher is None:
+            raise RuntimeError("run_async() needs an async_batcher")
+        fn: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] = lambda a: run_signature(sig, a)
+        return await self.async_batcher.run((loaded.name, name), fn, arrays, group=id(loaded))
+
+    def run(self, call: Call, name: str, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run signature ``name`` of the resolved version on ``arrays`` (batched when batching is on)."""
+        loaded, sig = self._prepare(call, name, arrays)
         if self.batcher is None:
             return run_signature(sig, arrays)
         fn: Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]] = lambda a: run_signature(sig, a)

@@ -4,8 +4,9 @@ Requests from generated data go to the built-in server (``python -m pipelines.se
 with ``serving.logging.path`` set; the server's own request log is then monitored in windows:
 unshifted (exit 0), ``age`` + 15 (exit 4 naming only age), and a canary that is a deliberately
 worse real SavedModel (the serving tests' toy model) judged on joined delayed labels and
-rolled back by ``--rollback-if-worse``. Batch inference is checked row for row against the
-in-process signature.
+rolled back by ``--rollback-if-worse``. ``--retrain`` on the shifted window starts a pipeline
+run through the configured runner whose summary and run record hold the alerts. Batch
+inference is checked row for row against the in-process signature.
 """
 
 from __future__ import annotations
@@ -247,3 +248,55 @@ def test_batch_predict_equals_the_in_process_signature(traffic: dict[str, Any], 
         expected += signature(**inputs)["probabilities"].numpy().tolist()
     got = [scored[k] for k in keys]
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_retrain_starts_a_run_whose_summary_and_record_hold_the_trigger(
+    traffic: dict[str, Any], tmp_path: Path
+) -> None:
+    """``python -m pipelines.monitor --retrain`` on the window where ``age`` was shifted: exit 4, and a
+    pipeline run through the config's runner (``local``), in ML Metadata, whose summary and run record
+    name the alerts. Kept cheap and apart from the session's runs: its own pipeline root and serving
+    dir, 400 new rows whose ``country`` is one the schema has never seen, so the data gate stops the
+    run before Transform and training (the trigger is recorded however a run ends). Skew needs the
+    pushing run's ML Metadata, so here the trigger is the drift of ``age`` against the previous window."""
+    from pipelines.config import load_config
+    from pipelines.history.record import read_record
+    from tests.e2e.conftest import mlmd_executions
+
+    started = time.monotonic()
+    m = traffic["marks"]
+    [source] = write_ad_click(str(tmp_path / "generated"), 400, seed=5)
+    data = tmp_path / "data"
+    data.mkdir()
+    header, *rows = Path(source).read_text().splitlines()
+    country = header.split(",").index("country")
+    rows = [",".join("Atlantis" if i == country else c for i, c in enumerate(r.split(","))) for r in rows]
+    (data / "part.csv").write_text("\n".join([header, *rows]) + "\n")
+    overrides = [
+        f"pipeline.root={tmp_path / 'pipeline'}",
+        f"data.source={data}",
+        f"push.serving_dir={tmp_path / 'serving'}",
+    ]
+    summary_path = tmp_path / "retrain-summary.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.monitor", "--config", str(traffic["config"]), "--since", str(m["c"]),
+         "--until", str(m["d"]), "--retrain", "--retrain-summary", str(summary_path),
+         *[a for o in overrides for a in ("--set", o)]],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out
+    summary = json.loads(summary_path.read_text())
+    run_id = summary["run_id"]
+    assert run_id and summary["status"] == "blocked" and f"retrain run {run_id}: blocked" in out, out
+    trigger = summary["trigger"]
+    assert trigger["by"] == "pipelines.monitor" and trigger["alerts"], trigger
+    assert all(" of age " in a for a in trigger["alerts"]) and any("drift of age" in a for a in trigger["alerts"])
+    config = load_config(traffic["config"], overrides)
+    executions = mlmd_executions(Path(config.metadata_path), config.pipeline.name, run_id)
+    assert [s for s, _ in executions["CsvExampleGen"]] == ["COMPLETE"], executions  # the engine really ran it
+    assert "DataGate" in executions and "COMPLETE" not in {s for s, _ in executions.get("Trainer", [])}, executions
+    record = read_record(config, run_id)
+    assert record is not None and record["engine"] == config.runner == "local", record
+    assert record["summary"]["trigger"] == trigger
+    (traffic["root"] / "retrain-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")

@@ -265,3 +265,31 @@ def test_an_input_that_cannot_be_missing_refuses_null_and_absence_naming_it(spec
 )
 def test_tf_errors_carry_the_kernels_message_as_tf_serving_does(message: str, kernel: str) -> None:
     assert tf_error_message(message) == kernel
+
+
+def test_the_row_fast_path_reads_what_the_columnar_path_reads_and_leaves_the_rest_to_it() -> None:
+    from pipelines.serving.request_rows import fast_instances
+
+    specs = {
+        "i8": InputSpec("int8", (None,)),
+        "u64": InputSpec("uint64", (None,)),
+        "f32": InputSpec("float32", (None,)),
+        "f64": InputSpec("float64", (None,)),
+        "s": InputSpec("string", (None,)),
+    }
+    rows = [
+        {"i8": -128, "u64": 2**64 - 1, "f32": 3, "f64": 1e300, "s": "a\x00b"},
+        {"i8": 127, "u64": 0, "f32": 0.1, "f64": -2, "s": "é"},
+        {"i8": 0, "u64": 5, "f32": float("nan"), "f64": 0.5, "s": ""},
+    ]
+    fast = fast_instances(rows, specs)
+    columns, _ = parse_predict({"inputs": {k: [r[k] for r in rows] for k in specs}}, specs, "s")
+    assert fast is not None
+    for name in specs:
+        assert fast[name].dtype == columns[name].dtype, name
+        assert fast[name].tolist() == columns[name].tolist() or name == "f32", name  # NaN != NaN
+    assert math.isnan(fast["f32"][2]) and fast["f32"][:2].tolist() == columns["f32"][:2].tolist()
+    for bad in ({"i8": 128}, {"u64": -1}, {"f32": 2**24}, {"f32": 1e39}, {"f32": True}, {"s": 1}, {"i8": 1.0}):
+        assert fast_instances([{**rows[0], **bad}], specs) is None, bad  # the general path words the error
+        with pytest.raises(ApiError):
+            parse_predict({"instances": [{**rows[0], **bad}]}, specs, "s")

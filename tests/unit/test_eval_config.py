@@ -128,3 +128,22 @@ def test_regression_plot_spans_the_label_range_of_the_schema(
     left, right = expected
     assert json.loads(plot.config) == {"left": left, "right": right, "num_buckets": REGRESSION_PLOT_BUCKETS}
     assert metric_specs.to_computations(ec.metrics_specs, ec)
+
+
+def test_tfma_loads_the_models_without_keras(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: TFMA called ``tf.keras.models.load_model`` on each model only to learn its type, then
+    loaded it again as a Keras model; the Evaluator uses the signatures, a plain SavedModel load."""
+    import tensorflow as tf
+    from tensorflow_model_analysis import constants
+    from tensorflow_model_analysis.utils import model_util
+
+    from pipelines.build import eval_config
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.csv").write_text((REPO / "tests" / "unit" / "ad_click_header.csv").read_text())
+    cfg = load_config(REPO / "configs" / "ad_click.yaml", [f"data.source={tmp_path / 'd'}"])
+    loads: list[str] = []
+    monkeypatch.setattr(tf.keras.models, "load_model", lambda path, *a, **k: loads.append(path))
+    (spec,) = eval_config(cfg).model_specs
+    assert model_util.get_model_type(spec, model_path=str(tmp_path / "model")) == constants.TF_GENERIC
+    assert loads == []

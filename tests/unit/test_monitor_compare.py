@@ -52,3 +52,17 @@ def test_unshifted_is_within_and_a_per_feature_bound_wins(schema) -> None:
     strict = MonitoringSection(features={"country": 1e-9})
     rows = skew_rows(schema, training, served, "clicked", strict)
     assert [(r["feature"], r["threshold"]) for r in rows if r["exceeded"]] == [("country", 1e-9)]
+
+
+def test_one_window_statistics_serve_skew_without_the_prediction(schema) -> None:
+    from pipelines.monitoring.compare import without
+
+    mon = MonitoringSection()
+    training = window_statistics(frame(2000, 0), ["age", "income", "country"])
+    shifted = frame(800, 1, age_shift=15)
+    both = window_statistics(shifted, ["age", "income", "country", "prediction"])
+    features = without(both, "prediction")
+    assert [f.path.step[0] for f in features.datasets[0].features] == ["age", "income", "country"]
+    assert len(both.datasets[0].features) == 4  # the original is left as it was
+    alone = window_statistics(shifted, ["age", "income", "country"])
+    assert skew_rows(schema, training, features, "clicked", mon) == skew_rows(schema, training, alone, "clicked", mon)

@@ -58,7 +58,7 @@ def test_unknown_transform_message_lists_the_allowed_ones() -> None:
     with pytest.raises(
         transforms.UnknownTransformError,
         match=r"feature 'a': unknown transform 'sqrt'; allowed: zscore, minmax, log, passthrough, "
-        r"bucketize, vocabulary, hash, timestamp, text, drop$",
+        r"bucketize, vocabulary, hash, timestamp, text, image, drop$",
     ):
         spec({"a": {"transform": "sqrt"}}).model_inputs()
     with pytest.raises(ValueError, match="feature 'a': has no 'transform'"):
@@ -98,6 +98,8 @@ def test_registry_config_union_and_model_inputs_agree() -> None:
         assert inputs and {m.kind for m in inputs} == {t.kind}
         if t.kind == "numeric":
             assert t.column == "numeric" and all(m.cardinality is None and m.embedding_dim is None for m in inputs)
+        elif t.kind == "image":  # [B, height*width*channels] pixels: no ids, no embedding
+            assert all(m.length == 32 * 32 * 3 and m.embedding_dim is None for m in inputs)
         else:
             assert all(m.embedding_dim == 3 for m in inputs), f"{name}: categorical inputs take embedding_dim"
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from components import filesystem as fs
 from pipelines.data.generators.ad_click import LABEL, month_name, write_ad_click
+from pipelines.data.generators.ad_images import write_ad_click_images
 from pipelines.data.generators.tabular import MORE_TABLES, TABLES, write
 from pipelines.errors import ConfigError
 
@@ -24,11 +25,18 @@ class Generated:
 
 
 def generate(
-    name: str, out_dir: str, rows: int, seed: int = 0, shards: int = 1, months: int | None = None
+    name: str,
+    out_dir: str,
+    rows: int,
+    seed: int = 0,
+    shards: int = 1,
+    months: int | None = None,
+    images: bool = False,
 ) -> Generated:
     """Write data set ``name`` into ``out_dir`` (local or ``gs://``); ``shards`` files for ad_click,
     one file otherwise. ``months``: ad_click only, ``rows`` rows in each of ``months`` monthly
     folders ``2026-09/``, ``2026-10/``, ... (seed ``seed + i`` for month ``i``; see ``MONTHLY_DRIFT``).
+    ``images``: ad_click only, one banner per row and an ``image_path`` column (``ad_images``).
 
     Raises:
         ConfigError: an unknown name, or ``rows``/``shards``/``months`` out of range.
@@ -37,6 +45,9 @@ def generate(
         raise ConfigError(f"{name!r} is not a data set; choose one of {', '.join(DATASETS)}")
     if rows < 1:
         raise ConfigError(f"--rows {rows}: must be at least 1")
+    if images and name != "ad_click":
+        raise ConfigError(f"--images is for ad_click, whose rows are ads with banners; {name} has none")
+    write_rows = write_ad_click_images if images else write_ad_click
     if months is not None:
         if name != "ad_click":
             raise ConfigError(f"--months is for ad_click, which has a monthly drift; {name} has none")
@@ -44,9 +55,11 @@ def generate(
             raise ConfigError(f"--months {months}: must be between 1 and 120")
         paths = []
         for i in range(months):
-            paths += write_ad_click(fs.join(out_dir, month_name(i)), rows, seed + i, shards, month=i)
+            # Image paths are relative to the data folder (data.source), above the month folders.
+            extra = {"prefix": month_name(i) + "/"} if images else {}
+            paths += write_rows(fs.join(out_dir, month_name(i)), rows, seed + i, shards, month=i, **extra)
         return Generated(paths, None)
     if name == "ad_click":
-        return Generated(write_ad_click(out_dir, rows, seed, shards), None)
+        return Generated(write_rows(out_dir, rows, seed, shards), None)
     path, oracle = write(name, out_dir, rows, seed)
     return Generated([path], oracle)

@@ -1,0 +1,168 @@
+"""Dynamic batching on the REST event loop: requests wait as futures, one worker thread per merged call.
+
+    REST handlers (event loop)              one queue per (model, signature), loop-only state
+      await run(key, fn, arrays) -------->  [req][req][req] ...   batch ready when it holds
+        no thread hop per request            max_batch_size instances, or batch_timeout_micros
+                                             after its first request came
+                                           ready batch -> a worker thread (at most num_batch_threads
+                                             at once): concatenate, one fn call, split by rows;
+                                             results handed back to the loop in one callback
+
+The same rules as :class:`pipelines.serving.batching.Batcher` (which the gRPC threads use):
+requests merge only within a group (the loaded version) and with the same input names, dtypes
+and per-row shapes; a request of ``max_batch_size`` rows or more runs alone; a failing merged
+call is retried request by request so only the bad one gets the error; more than
+``max_enqueued_batches`` full batches waiting is refused with 503 rather than queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pipelines.serving.batching import Arrays, BatchOptions, Outputs, _concat, _rows, _shape_key
+from pipelines.serving.codec_base import ApiError
+
+__all__ = ["AsyncBatcher"]
+
+
+class _Task:
+    __slots__ = ("arrays", "fn", "future", "rows", "shape_key", "time")
+
+    def __init__(
+        self, fn: Callable[[Arrays], Outputs], arrays: Arrays, rows: int, shape_key: tuple, future: Any
+    ) -> None:
+        self.fn, self.arrays, self.rows, self.shape_key, self.future = fn, arrays, rows, shape_key, future
+        self.time = time.monotonic()
+
+
+def _run_batch(batch: list[_Task]) -> list[tuple[bool, Any]]:
+    """``(ok, outputs or exception)`` per task; runs on a worker thread."""
+    if len(batch) > 1:
+        try:
+            merged = {k: _concat([t.arrays[k] for t in batch]) for k in batch[0].arrays}
+            outputs = batch[0].fn(merged)
+            if any(o.ndim == 0 or o.shape[0] != sum(t.rows for t in batch) for o in outputs.values()):
+                raise ValueError("an output has no batch dimension")
+        except Exception:  # noqa: BLE001 - run each alone: only the request at fault gets an error
+            pass
+        else:
+            results, start = [], 0
+            for task in batch:
+                results.append((True, {k: o[start : start + task.rows] for k, o in outputs.items()}))
+                start += task.rows
+            return results
+    results = []
+    for task in batch:
+        try:
+            results.append((True, task.fn(task.arrays)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who answers with it
+            results.append((False, exc))
+    return results
+
+
+class _Queue:
+    def __init__(self, options: BatchOptions, pool: ThreadPoolExecutor, on_batch: Callable[[int], None]) -> None:
+        self.options = options
+        self.pool = pool
+        self.on_batch = on_batch
+        self.tasks: deque[_Task] = deque()
+        self.rows = 0
+        self.running = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.timeout = options.batch_timeout_micros / 1e6
+
+    def submit(self, task: _Task) -> None:
+        if self.rows + task.rows > self.options.max_enqueued_batches * self.options.max_batch_size:
+            raise ApiError("The batch scheduling queue to which this task was submitted is full; retry later", 503)
+        self.tasks.append(task)
+        self.rows += task.rows
+        self._dispatch()
+
+    def _ready(self) -> bool:
+        return self.rows >= self.options.max_batch_size or time.monotonic() - self.tasks[0].time >= self.timeout
+
+    def _dispatch(self) -> None:
+        while self.tasks and self.running < self.options.num_batch_threads and self._ready():
+            batch = self._take()
+            self.running += 1
+            self.on_batch(len(batch))
+            loop = asyncio.get_running_loop()
+            self.pool.submit(self._work, loop, batch)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.tasks and self.running < self.options.num_batch_threads:
+            left = self.tasks[0].time + self.timeout - time.monotonic()
+            self.timer = asyncio.get_running_loop().call_later(max(left, 0.0), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        self._dispatch()
+
+    def _take(self) -> list[_Task]:
+        first = self.tasks.popleft()
+        batch, rows = [first], first.rows
+        kept: deque[_Task] = deque()
+        while self.tasks:
+            task = self.tasks.popleft()
+            if task.shape_key == first.shape_key and rows + task.rows <= self.options.max_batch_size:
+                batch.append(task)
+                rows += task.rows
+            else:
+                kept.append(task)
+        self.tasks = kept
+        self.rows -= rows
+        return batch
+
+    def _work(self, loop: asyncio.AbstractEventLoop, batch: list[_Task]) -> None:
+        results = _run_batch(batch)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting any more
+            loop.call_soon_threadsafe(self._done, batch, results)
+
+    def _done(self, batch: list[_Task], results: list[tuple[bool, Any]]) -> None:
+        self.running -= 1
+        for task, (ok, value) in zip(batch, results, strict=True):
+            if task.future.done():  # the caller went away
+                continue
+            if ok:
+                task.future.set_result(value)
+            else:
+                task.future.set_exception(value)
+        self._dispatch()
+
+
+class AsyncBatcher:
+    """:meth:`run` merges concurrent awaits per key; ``batch_sizes`` counts requests per merged call."""
+
+    def __init__(self, options: BatchOptions) -> None:
+        self.options = options
+        self.pool = ThreadPoolExecutor(max_workers=max(1, options.num_batch_threads), thread_name_prefix="batching")
+        self._queues: dict[Hashable, _Queue] = {}
+        self.batch_sizes: list[int] = []  # requests per merged call, the latest 1,000
+
+    def _count(self, requests: int) -> None:
+        self.batch_sizes.append(requests)
+        if len(self.batch_sizes) > 1000:
+            del self.batch_sizes[:500]
+
+    async def run(
+        self, key: Hashable, fn: Callable[[Arrays], Outputs], arrays: Arrays, group: Hashable = None
+    ) -> Outputs:
+        """``fn(arrays)`` on a worker thread, possibly as one call with other requests' arrays of the
+        same ``key`` and ``group``; call it on the event loop."""
+        loop = asyncio.get_running_loop()
+        rows = _rows(arrays)
+        if rows == 0 or rows >= self.options.max_batch_size:
+            return await loop.run_in_executor(self.pool, fn, arrays)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = _Queue(self.options, self.pool, self._count)
+        task = _Task(fn, arrays, rows, (group, _shape_key(arrays)), loop.create_future())
+        queue.submit(task)
+        return await task.future
