@@ -1,4 +1,4 @@
-"""Reading the images CSV rows point at, and counting the bad ones: pure Python and Pillow, no TFX.
+"""Reading the images CSV rows point at, and counting the bad ones: Pillow (TensorFlow only for BMP), no TFX.
 
 ``components.image_example_gen`` calls :func:`read_image` once per row and folds each outcome
 into per-column statistics with :func:`add_row` / :func:`merge_stats` / :func:`finish_stats`
@@ -44,9 +44,23 @@ def read_image(base: str, path: str) -> tuple[bytes | None, str, tuple[int, int]
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            return data, "", image.size
+            size = image.size
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a damaged file
         return None, f"corrupt ({type(exc).__name__})", (0, 0)
+    if data.startswith(IMAGE_MAGIC["BMP"]) and not _tensorflow_reads_bmp(data):
+        return None, "a BMP kind TensorFlow cannot decode (1, 4 or 16 bits, or compressed)", (0, 0)
+    return data, "", size
+
+
+def _tensorflow_reads_bmp(data: bytes) -> bool:
+    """Whether ``tf.io.decode_bmp`` (what Transform uses) reads a BMP that Pillow reads: not every kind."""
+    import tensorflow as tf
+
+    try:
+        tf.io.decode_bmp(data)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError):
+        return False
+    return True
 
 
 def empty_stats() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from components import filesystem as fs
 __all__ = ["Chunk", "parse_chunk", "parse_row", "read_chunks"]
 
 NUMERIC = {"float32": "f4", "float64": "f8", "int64": "i8", "int32": "i4"}
+INT32 = (-(2**31), 2**31 - 1)
 
 
 @dataclass
@@ -40,6 +41,26 @@ class Chunk:
         return len(self.lines)
 
 
+def _ends_in_quotes(line: str, inside: bool) -> bool:
+    """Whether a quoted cell is still open at the end of ``line`` (``inside``: open at its start).
+
+    As Python's ``csv`` reads: a quote opens a cell only at the cell's start; inside, ``""`` is a quote."""
+    at_start, i, n = not inside, 0, len(line)
+    while i < n:
+        c = line[i]
+        if inside:
+            if c == '"':
+                if i + 1 < n and line[i + 1] == '"':
+                    i += 1
+                else:
+                    inside = False
+        elif c == '"' and at_start:
+            inside = True
+        at_start = not inside and c == ","
+        i += 1
+    return inside
+
+
 def read_chunks(file: str, size: int) -> Iterator[tuple[list[str], str, list[int], list[str]]]:
     """(header, file, line numbers, records) of up to ``size`` records at a time; streamed.
 
@@ -48,21 +69,21 @@ def read_chunks(file: str, size: int) -> Iterator[tuple[list[str], str, list[int
         header = next(csv.reader([handle.readline()]), [])
         numbers: list[int] = []
         records: list[str] = []
-        number, pending = 1, ""
+        number, pending = 1, None
         for line in handle:
             number += 1
             line = line.rstrip("\r\n")
-            if pending or line.count('"') % 2:  # inside a quoted cell: the record goes on
-                pending = f"{pending}\n{line}" if pending else line
-                if pending.count('"') % 2:
-                    continue
-                line, pending = pending, ""
+            text = line if pending is None else f"{pending}\n{line}"
+            if (pending is not None or '"' in line) and _ends_in_quotes(line, pending is not None):
+                pending = text  # inside a quoted cell: the record goes on
+                continue
+            pending = None
             numbers.append(number)
-            records.append(line)
+            records.append(text)
             if len(records) >= size:
                 yield header, file, numbers, records
                 numbers, records = [], []
-        if pending:
+        if pending is not None:
             numbers.append(number)
             records.append(pending)
         if records:
@@ -95,6 +116,8 @@ def parse_row(header: Sequence[str], cells: Sequence[str], dtypes: dict[str, str
                 out[name] = int(cell)
             except ValueError as exc:
                 raise ValueError(f"{name}: {cell!r} is not an integer") from exc
+            if dtype == "int32" and not INT32[0] <= out[name] <= INT32[1]:
+                raise ValueError(f"{name}: {cell!r} is outside int32")
     return out
 
 
@@ -135,8 +158,13 @@ def _columnar(header: list[str], records: list[str], dtypes: dict[str, str], key
                 blank = pc.equal(cells, "")
                 number = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), cells), pa.float64())
                 inputs[name] = pc.fill_null(number, np.nan).to_numpy().astype(NUMERIC.get(dtype, dtype))
-            else:
-                inputs[name] = pc.cast(cells, pa.int64()).to_numpy().astype(NUMERIC.get(dtype, dtype))
+            else:  # only plain decimal digits (pyarrow also takes hex); int32 only within its range
+                if not pc.all(pc.match_substring_regex(cells, r"^[+-]?[0-9]+$")).as_py():
+                    return None
+                ints = pc.cast(cells, pa.int64()).to_numpy()
+                if dtype == "int32" and len(ints) and not (INT32[0] <= ints.min() and ints.max() <= INT32[1]):
+                    return None
+                inputs[name] = ints.astype(NUMERIC.get(dtype, dtype))
     except (pa.ArrowInvalid, ValueError):
         return None
     missing = [""] * len(records)
@@ -157,7 +185,12 @@ def parse_chunk(
     where = [header.index(k) if k in header else None for k in keys]
     good: list[tuple[int, str, dict[str, Any], list[str]]] = []
     bad = []
-    for number, text, cells in zip(numbers, records, csv.reader(records), strict=True):
+    for number, text in zip(numbers, records, strict=True):
+        try:
+            cells = next(csv.reader([text]), [])
+        except csv.Error as exc:  # e.g. a line break outside a quoted cell
+            bad.append(bad_row(file, number, f"not one CSV row: {exc}", text))
+            continue
         try:
             good.append((number, text, parse_row(header, cells, dtypes), cells))
         except ValueError as exc:

@@ -226,6 +226,8 @@ def collect(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
             summary.anomalies = [asdict(f) for f in read_anomalies(art.uri, policy)]
     for art in run.of_type("ExampleStatistics", producer="StatisticsGen")[-1:]:
         summary.artifacts["statistics"] = art.uri
+    for art in run.of_type("Examples", producer="CsvExampleGen")[-1:]:
+        summary.artifacts["examples"] = art.uri
     for art in run.of_type("ModelEvaluation")[-1:]:
         summary.artifacts["evaluation"] = art.uri
         by_slice, diffs, failed = read_evaluation(art.uri)

@@ -69,6 +69,24 @@ def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays)
 
 
+def take_batch(tasks: deque, max_batch_size: int) -> tuple[list, int, deque]:
+    """The first queued task and the later ones of its shape that fit in ``max_batch_size`` rows.
+
+    Returns the batch, its row count and the tasks left, in order. Tasks need ``rows`` and ``shape_key``.
+    """
+    first = tasks.popleft()
+    batch, rows = [first], first.rows
+    kept: deque = deque()
+    while tasks:
+        task = tasks.popleft()
+        if task.shape_key == first.shape_key and rows + task.rows <= max_batch_size:
+            batch.append(task)
+            rows += task.rows
+        else:
+            kept.append(task)
+    return batch, rows, kept
+
+
 class _Queue:
     def __init__(self, options: BatchOptions, on_batch: Callable[[int], None]) -> None:
         self.options = options
@@ -105,17 +123,7 @@ class _Queue:
                         break
                 if self.tasks:  # another worker may have taken them meanwhile
                     break
-            first = self.tasks.popleft()
-            batch, rows = [first], first.rows
-            kept: deque[_Task] = deque()
-            while self.tasks:
-                task = self.tasks.popleft()
-                if task.shape_key == first.shape_key and rows + task.rows <= self.options.max_batch_size:
-                    batch.append(task)
-                    rows += task.rows
-                else:
-                    kept.append(task)
-            self.tasks = kept
+            batch, rows, self.tasks = take_batch(self.tasks, self.options.max_batch_size)
             self.rows -= rows
             if self.tasks:
                 self.cond.notify()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pipelines.serving.batching import Arrays, BatchOptions, Outputs, _concat, _rows, _shape_key
+from pipelines.serving.batching import Arrays, BatchOptions, Outputs, _concat, _rows, _shape_key, take_batch
 from pipelines.serving.codec_base import ApiError
 
 __all__ = ["AsyncBatcher"]
@@ -106,17 +106,7 @@ class _Queue:
         self._dispatch()
 
     def _take(self) -> list[_Task]:
-        first = self.tasks.popleft()
-        batch, rows = [first], first.rows
-        kept: deque[_Task] = deque()
-        while self.tasks:
-            task = self.tasks.popleft()
-            if task.shape_key == first.shape_key and rows + task.rows <= self.options.max_batch_size:
-                batch.append(task)
-                rows += task.rows
-            else:
-                kept.append(task)
-        self.tasks = kept
+        batch, rows, self.tasks = take_batch(self.tasks, self.options.max_batch_size)
         self.rows -= rows
         return batch
 

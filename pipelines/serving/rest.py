@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,9 @@ _STATUS = re.compile(
 )
 _OPEN_PATHS = ("/healthz", "/readyz")  # probes need no token
 _INLINE_BYTES = 64 * 1024  # a body up to this may be parsed on the event loop (batched, or a lone request)
+# A lone request runs on the loop only while requests take less than this: a slow model would hold
+# up the loop (health checks, other clients' bodies) for the whole call.
+_INLINE_SECONDS = 0.002
 _POOL_THREADS = 32
 _METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 METRICS_PATH = "/monitoring/prometheus/metrics"
@@ -227,7 +231,8 @@ def _error(message: str) -> bytes:
 class _TfServingEndpoint:
     """The TF Serving ASGI endpoint: read the body (bounded), then answer: a predict with batching on
     on the loop (the signature call batched on a worker thread); a small request while no other is
-    in flight on the loop itself (no thread hop: one client's latency); anything else on the pool."""
+    in flight on the loop itself while requests are quick (no thread hop: one client's latency);
+    anything else on the pool."""
 
     def __init__(self, service: Service, options: HttpOptions) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -236,6 +241,7 @@ class _TfServingEndpoint:
         self.options = options
         self.pool = ThreadPoolExecutor(max_workers=_POOL_THREADS, thread_name_prefix="rest")
         self.in_flight = lambda: 1  # set by _Guard: requests being answered, this one included
+        self.last_seconds = 0.0  # how long the last request not batched took to answer
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         headers = dict(scope["headers"])
@@ -257,11 +263,15 @@ class _TfServingEndpoint:
         answer = None
         if self.service.async_batcher is not None and method == "POST" and len(body) <= _INLINE_BYTES:
             answer = await _predict_batched(self.service, path, body, request_id, key)
-        if answer is None and self.in_flight() <= 1 and len(body) <= _INLINE_BYTES:
-            answer = handle(self.service, method, path, body, request_id, key)
         if answer is None:
-            loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(self.pool, handle, self.service, method, path, body, request_id, key)
+            start = time.perf_counter()
+            if self.in_flight() <= 1 and len(body) <= _INLINE_BYTES and self.last_seconds <= _INLINE_SECONDS:
+                answer = handle(self.service, method, path, body, request_id, key)
+            else:
+                loop = asyncio.get_running_loop()
+                args = (self.service, method, path, body, request_id, key)
+                answer = await loop.run_in_executor(self.pool, handle, *args)
+            self.last_seconds = time.perf_counter() - start
         await _send(send, answer[0], answer[1].encode("utf-8"))
 
 

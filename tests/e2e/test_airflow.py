@@ -177,7 +177,12 @@ class AirflowProject:
 
     def finish(self, name: str, proc: subprocess.Popen[str], steps: int) -> dict[str, dict[str, Any]]:
         """Wait for driver ``name``; step name -> its exit, seconds, result and log. Every step must have passed."""
-        proc.wait(timeout=1200)
+        try:
+            proc.wait(timeout=1200)
+        finally:  # a hung or failed driver must not outlive the test
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         stdout = (self.root / f"{name}.log").read_text(errors="replace")
         done: dict[str, dict[str, Any]] = {}
         for chunk in stdout.split("@@step ")[1:]:
@@ -247,7 +252,11 @@ def test_airflow_end_to_end(project: AirflowProject) -> None:
     started = time.monotonic()
     side = project.driver("side", *side_steps)
     main = project.driver("main", *main_steps)
-    done = project.finish("main", main, len(main_steps))
+    try:
+        done = project.finish("main", main, len(main_steps))
+    finally:  # the main driver failed: the side driver would wait for it until its own timeout
+        if main.returncode != 0:
+            side.kill()
     done.update(project.finish("side", side, len(side_steps)))
     project.seconds["both drivers"] = round(time.monotonic() - started, 1)
 

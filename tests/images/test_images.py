@@ -6,6 +6,7 @@ The figures (both AUCs, the generator's margin) are printed: run with ``-s`` to 
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ def test_bad_images_are_reported_not_fatal(image_runs: dict[str, Any]) -> None:
     assert f"2 of {ROWS} rows" in finding["description"]
     assert f"{MISSING} (missing)" in finding["description"] and f"{TRUNCATED} (corrupt" in finding["description"]
     assert "image_path: BAD_IMAGES" in text  # on the console too
+    report = Path(s["reports"]["validation"]).read_text()  # the image statistics table
+    assert re.search(rf"<strong>{IMAGE_COLUMN}</strong></td><td class=\"num\">{ROWS:,}</td>", report), report[:500]
 
 
 def test_above_the_fraction_the_gate_blocks(image_runs: dict[str, Any]) -> None:

@@ -107,3 +107,41 @@ def test_float_text_of_a_whole_array_is_the_text_of_each_value() -> None:
             with np.errstate(over="ignore"):  # float16 holds no value beyond 65504: infinity
                 array = np.array(chosen, dtype=dtype)
             assert _float_texts(array) == [_float_text(v, single) for v in array.tolist()]
+
+
+def test_a_lone_request_runs_on_the_loop_only_while_requests_are_quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from pipelines.serving import rest
+
+    threads: list[str] = []
+
+    def slow_handle(*args: Any) -> tuple[int, str]:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.01)  # a model call of 10 ms: too slow to hold the event loop
+        return 200, "{}"
+
+    monkeypatch.setattr(rest, "handle", slow_handle)
+    endpoint = rest._TfServingEndpoint(SimpleNamespace(async_batcher=None), rest.HttpOptions())
+    scope = {"type": "http", "method": "POST", "path": "/v1/models/m:predict", "headers": [(b"content-length", b"2")]}
+
+    async def one() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        await endpoint(scope, receive, send)
+
+    async def three() -> None:
+        for _ in range(3):
+            await one()
+
+    asyncio.run(three())
+    endpoint.pool.shutdown()
+    main = threading.current_thread().name
+    assert threads[0] == main and all(t.startswith("rest") for t in threads[1:]), threads

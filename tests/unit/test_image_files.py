@@ -50,6 +50,15 @@ def test_read_image_names_what_is_wrong(images: Path, path: str, reason: str) ->
     assert size == ((96, 48) if not reason else (0, 0))
 
 
+def test_a_bmp_pillow_reads_but_tensorflow_cannot_is_bad(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(tmp_path / "rgb.bmp")
+    Image.new("1", (8, 8)).save(tmp_path / "mono.bmp")  # 1 bit per pixel: Transform's decode_bmp fails on it
+    assert read_image(str(tmp_path), "rgb.bmp")[1:] == ("", (8, 8))
+    assert read_image(str(tmp_path), "mono.bmp")[1].startswith("a BMP kind TensorFlow cannot decode")
+
+
 def test_absolute_paths_are_read_as_they_are(images: Path) -> None:
     assert read_image("/elsewhere", str(images / "images" / "good.png"))[1] == ""
 

@@ -78,3 +78,34 @@ def test_read_chunks_streams_records_with_their_line_numbers(tmp_path: Path) -> 
     assert all(c[0] == HEADER and c[1] == str(path) for c in got)
     chunk, bad = parse_chunk(got[1], DTYPES, ["id"])
     assert not bad and chunk is not None and chunk.inputs["city"].tolist() == [b"", b"two\nlines", b"Nice"]
+
+
+def test_a_quote_inside_an_unquoted_cell_is_a_plain_character(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    lines = [",".join(HEADER), 'a1,31,1.0,12" screen,x', "a2,32,2.0,cable,y", 'a3,33,3.0,"quoted, ""text""",z']
+    path.write_text("\n".join(lines) + "\n")
+    [(header, file, numbers, records)] = list(read_chunks(str(path), 10))
+    assert numbers == [2, 3, 4] and records == lines[1:]  # one record per line, as csv reads them
+    chunk, bad = parse_chunk((header, file, numbers, records), DTYPES, ["id"])
+    assert not bad and chunk is not None
+    assert chunk.inputs["city"].tolist() == [b'12" screen', b"cable", b'quoted, "text"']
+
+
+def test_a_record_csv_cannot_read_is_a_bad_row_not_a_crash() -> None:
+    records = ["a1,31,1.0,Paris,x", 'a2,32,2.0,x"y\nz,w']  # a line break outside a quoted cell
+    chunk, bad = parse_chunk((HEADER, "f.csv", [2, 4], records), DTYPES, ["id"])
+    assert chunk is not None and chunk.keys["id"] == ["a1"]
+    assert [(b["line"], b["reason"].split(":")[0]) for b in bad] == [(4, "not one CSV row")]
+
+
+@pytest.mark.parametrize(
+    ("cell", "dtype", "value"), [("0x10", "int64", None), ("1_000", "int64", 1000), ("3000000000", "int32", None)]
+)
+def test_integers_get_the_row_by_row_verdict(cell: str, dtype: str, value: int | None) -> None:
+    records = [f"a1,{cell},1.0,Paris,x", "a2,5,2.0,Lyon,y"]
+    chunk, bad = parse_chunk((HEADER, "f.csv", [2, 3], records), {**DTYPES, "age": dtype}, ["id"])
+    assert chunk is not None
+    if value is None:  # Python's int() or int32 rejects it: a bad row with the reason, as row by row
+        assert [b["line"] for b in bad] == [2] and chunk.keys["id"] == ["a2"]
+    else:
+        assert not bad and chunk.inputs["age"].tolist() == [value, 5]

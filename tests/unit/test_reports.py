@@ -281,6 +281,26 @@ def test_feature_statistics_tables(validation_html: str) -> None:
     assert 'href="#f-0-0"' in validation_html  # the anomaly links to its feature's statistics
 
 
+def test_image_statistics_table_only_with_image_features(tmp_path: Path) -> None:
+    from components.image_files import add_row, empty_stats, finish_stats
+
+    stats = empty_stats()
+    for path, reason, width, height in [("a.png", "", 96, 48), ("b.png", "", 120, 48), ("c.png", "missing", 0, 0)]:
+        add_row(stats, path, reason, width, height)
+    html = Path(
+        render_validation_report(
+            tmp_path / "i.html",
+            title="t",
+            statistics=make_stats(),
+            anomalies=[],
+            images={"image_path": finish_stats(stats)},
+        )
+    ).read_text()
+    assert body_rows(parse(html), "images") == ["image_path 3 1 0 66.67% 96 to 120 48"]
+    plain = Path(render_validation_report(tmp_path / "p.html", title="t", statistics=make_stats(), anomalies=[]))
+    assert 'id="images"' not in plain.read_text()
+
+
 def test_missing_keys_show_a_dash(tmp_path: Path) -> None:
     html = Path(
         render_validation_report(

@@ -147,7 +147,7 @@ def test_label_passes_through_and_drop_drops(tmp_path) -> None:
 
 
 def test_every_registered_transform_yields_its_model_inputs() -> None:
-    """Traced (no Beam): each transform's TF outputs are its model inputs, float32 numeric, int64 categorical."""
+    """Traced (no Beam): each transform's TF outputs are its model inputs, float32 numeric and pixels, int64 ids."""
     import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 
     # isort: split
@@ -163,6 +163,7 @@ def test_every_registered_transform_yields_its_model_inputs() -> None:
         "hash": {"hash_buckets": 7},
         "timestamp": {"parts": ["hour", "day_of_week", "month"]},
         "text": {"top_k": 50, "oov_buckets": 1, "max_tokens": 4},
+        "image": {"size": [8, 8], "channels": 3, "conv_filters": [4], "max_bad_fraction": 0.01},
     }
     features = {f"x_{name}": {"transform": name, **samples.get(name, {})} for name in REGISTRY}
     config = {"label": "y", "task": "binary", "features": features}
@@ -178,7 +179,7 @@ def test_every_registered_transform_yields_its_model_inputs() -> None:
     model_inputs = FeatureSpec.from_config(config).model_inputs()
     assert set(out) == {m.name for m in model_inputs} | {"y", "x_optional" + MISSING_SUFFIX}
     for m in model_inputs:
-        assert out[m.name].dtype == (tf.float32 if m.kind == "numeric" else tf.int64), m
+        assert out[m.name].dtype == (tf.float32 if m.kind in ("numeric", "image") else tf.int64), m
         assert out[m.name].shape.as_list() == [None, m.length or 1], m
 
 

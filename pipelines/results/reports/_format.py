@@ -56,3 +56,26 @@ def fmt_pct(part: Any, whole: Any) -> str:
     if p is None or not w:
         return DASH
     return f"{100.0 * p / w:.1f}%"
+
+
+def image_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per image column: rows, missing, unreadable, decodable share, decoded sizes."""
+
+    def size(lo: Any, hi: Any) -> str:
+        return "-" if lo is None else (f"{lo}" if lo == hi else f"{lo} to {hi}")
+
+    return [
+        {
+            "feature": column,
+            "bad": bool(s["bad"]),
+            "cells": [
+                f"{s['rows']:,}",
+                f"{s['missing']:,}",
+                f"{s['undecodable']:,}",
+                f"{s.get('decodable_fraction', 0.0):.2%}",
+                size(s["min_width"], s["max_width"]),
+                size(s["min_height"], s["max_height"]),
+            ],
+        }
+        for column, s in sorted(report.items())
+    ]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from components import filesystem as fs
 from pipelines.results.reports import _charts
-from pipelines.results.reports._format import DASH, fmt_num, fmt_pct
+from pipelines.results.reports._format import DASH, fmt_num, fmt_pct, image_rows
 from pipelines.results.reports._render import render, write_report
 
 if TYPE_CHECKING:
@@ -322,6 +322,7 @@ def render_validation_report(
     drift: Sequence[dict[str, Any]] | None = None,
     previous_statistics: statistics_pb2.DatasetFeatureStatisticsList | None = None,
     run_info: dict[str, Any] | None = None,
+    images: dict[str, Any] | None = None,
 ) -> str:
     """Write the data-validation report to ``out_path`` (atomically) and return the path written.
 
@@ -334,6 +335,7 @@ def render_validation_report(
         drift: rows ``{feature, measure, value, threshold, exceeded}`` (:func:`drift_from_anomalies`).
         previous_statistics: the previous span's statistics, overlaid on histograms and bar charts.
         run_info: extra facts for the header (pipeline, run id, data path...), shown as given.
+        images: ExampleGen's image statistics per column (``components.image_checks.read_image_report``).
 
     Example:
         >>> render_validation_report(
@@ -380,5 +382,6 @@ def render_validation_report(
         has_previous=previous_statistics is not None,
         datasets=datasets,
         top_values_shown=TOP_VALUES_SHOWN,
+        images=image_rows(images or {}),
     )
     return write_report(out_path, html)

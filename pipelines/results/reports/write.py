@@ -44,6 +44,7 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             drift=summary.drift,
             previous_statistics=load_statistics(previous) if previous and fs.isdir(previous) else None,
             run_info=info,
+            images=_image_report(summary.artifacts.get("examples")),
         )
     eval_uri = summary.artifacts.get("evaluation")
     if eval_uri and fs.isdir(eval_uri):
@@ -59,3 +60,12 @@ def write_reports(config: PipelineConfig, summary: Any) -> dict[str, str]:
             tuning=summary.tuning,
         )
     return written
+
+
+def _image_report(examples_uri: str | None) -> dict[str, Any]:
+    """ExampleGen's per-column image statistics (``components.image_checks``); {} without image features."""
+    if not examples_uri:
+        return {}
+    from components.image_checks import read_image_report
+
+    return read_image_report(examples_uri)
