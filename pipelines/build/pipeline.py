@@ -127,10 +127,9 @@ def gate_parameters(config: PipelineConfig, gate: str) -> dict[str, Any]:
         "positive": None if label.positive is None else str(label.positive),
         "schema_path": config.schema_.path,
     }
-    if gate == "data" and image_features(config.features):
-        params["image_features"] = image_features(config.features)
     if gate == "data":
         params.update(
+            image_features=image_features(config.features) or None,
             drift_categorical_threshold=float(v.drift.categorical_threshold),
             drift_numeric_threshold=float(v.drift.numeric_threshold),
             drift_features={f: float(b) for f, b in sorted(v.drift.features.items())},

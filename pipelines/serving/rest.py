@@ -101,8 +101,7 @@ async def _predict_batched(
             outputs = await service.run_async(call, signature_name, arrays)
             return 200, _predict_answer(service, call, arrays, outputs, fmt)
     except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
-        status, _, message = error_answer(exc)
-        return status, codec.encode({"error": message})
+        return _failure(exc)
 
 
 def _classify_regress(service: Service, call: Call, body: bytes, method: str) -> str:
@@ -161,8 +160,13 @@ def handle(
     try:
         return 200, _route(service, method, path, body, request_id, route_key)
     except Exception as exc:  # noqa: BLE001 - every failure is an answer, never a dropped connection
-        status, _, message = error_answer(exc)
-        return status, codec.encode({"error": message})
+        return _failure(exc)
+
+
+def _failure(exc: Exception) -> tuple[int, str]:
+    """``(HTTP status, JSON error body)`` for a failed request (TF Serving's codes and messages)."""
+    status, _, message = error_answer(exc)
+    return status, codec.encode({"error": message})
 
 
 # --------------------------------------------------------------------------- ASGI
