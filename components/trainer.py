@@ -48,28 +48,51 @@ def _dataset(
     label: str,
     batch_size: int,
     cache: bool = True,
+    rows: int | None = None,
 ) -> tf.data.Dataset:
     """(transformed features, target) batches from ExampleGen's raw examples, reshuffled each epoch, repeated.
 
     Transform does not materialise transformed examples (``Transform(materialize=False)``):
     the Transform graph runs here, inside tf.data (as the serving signatures run it), instead
     of Transform encoding and writing a transformed copy of every row
-    (``benchmarks/results/transform_evaluator_runs.md``). It runs once per row read, on batches of
-    ``TRANSFORM_BATCH_SIZE``; the transformed rows are cached for later epochs, so small data
-    is transformed once however many steps train on it. ``cache=False`` (image features: 12 KB
-    of pixels per 32x32 banner, up to train_steps x batch_size rows) transforms rows again each epoch.
+    (``benchmarks/results/transform_evaluator_runs.md``), on batches of ``TRANSFORM_BATCH_SIZE``.
+
+    ``cache``: the first ``rows`` rows (all when None; callers pass the rows they will draw) are
+    transformed once, up front, and kept in memory; each epoch is a fresh permutation of them,
+    gathered a batch at a time (no per-row tf.data elements). ``cache=False`` (image features:
+    12 KB of pixels per 32x32 banner) streams instead: rows transformed again each epoch,
+    shuffled in a buffer of ``SHUFFLE_BUFFER``.
     """
     layer = tft_output.transform_features_layer()
 
+    # No autograph: converting the Transform layer's call code inside tf.data cost ~10 s per
+    # dataset on 2 cores (the signatures in make_signatures skip it the same way).
+    @tf.autograph.experimental.do_not_convert
     def transform(raw: dict[str, Any]) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
         features = dict(layer(raw))
         return features, features.pop(label)
 
     options = tfxio.TensorFlowDatasetOptions(batch_size=TRANSFORM_BATCH_SIZE, num_epochs=1)
     raw = data_accessor.tf_dataset_factory(file_pattern, options, tft_output.raw_metadata.schema)
-    rows = raw.map(transform, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
-    rows = rows.cache() if cache else rows
-    return rows.shuffle(SHUFFLE_BUFFER).batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
+    transformed = raw.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
+    if not cache:
+        rows_ds = transformed.unbatch().shuffle(SHUFFLE_BUFFER)
+        return rows_ds.batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
+    if rows is not None:
+        transformed = transformed.take(-(-rows // TRANSFORM_BATCH_SIZE))
+    batches = list(transformed.prefetch(tf.data.AUTOTUNE))
+    if not batches:
+        raise ValueError(f"no examples in {file_pattern}")
+    features = {k: tf.concat([f[k] for f, _ in batches], axis=0) for k in batches[0][0]}
+    target = tf.concat([t for _, t in batches], axis=0)
+    count = int(target.shape[0])
+
+    @tf.autograph.experimental.do_not_convert
+    def gather(index: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+        return {k: tf.gather(v, index) for k, v in features.items()}, tf.gather(target, index)
+
+    order = tf.data.Dataset.range(count).shuffle(count, reshuffle_each_iteration=True).batch(batch_size)
+    return order.repeat().map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def cache_rows(spec: FeatureSpec) -> bool:
@@ -272,8 +295,9 @@ def run_fn(fn_args: Any) -> None:
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
     batch_size = spec.trainer["batch_size"]
     cache = cache_rows(spec)
-    train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache)
-    evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache)
+    train_rows, eval_rows = fn_args.train_steps * batch_size, fn_args.eval_steps * batch_size
+    train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache, train_rows)
+    evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, batch_size, cache, eval_rows)
 
     moments = label_moments(train) if spec.task == "regression" else (0.0, 1.0)
     model = build_model(spec, tft_output, moments)

@@ -137,10 +137,12 @@ def tuner_fn(fn_args: Any) -> TunerFnResult:
     datasets: dict[int, tuple[tf.data.Dataset, tf.data.Dataset]] = {}
 
     def data(size: int) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-        if size not in datasets:  # one pair per (tuned) batch size
+        if size not in datasets:  # one pair per (tuned) batch size; a trial draws at most train_steps batches
+            cache, accessor = cache_rows(spec), fn_args.data_accessor
+            train_rows, eval_rows = int(fn_args.train_steps) * size, int(fn_args.eval_steps) * size
             datasets[size] = (
-                _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, spec.label, size, cache_rows(spec)),
-                _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, spec.label, size, cache_rows(spec)),
+                _dataset(fn_args.train_files, accessor, tft_output, spec.label, size, cache, train_rows),
+                _dataset(fn_args.eval_files, accessor, tft_output, spec.label, size, cache, eval_rows),
             )
         return datasets[size]
 

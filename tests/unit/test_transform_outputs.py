@@ -47,7 +47,17 @@ def _example(row: dict) -> bytes:
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-def test_training_batches_are_the_transform_output_of_the_raw_examples(tmp_path: Path) -> None:
+class _Accessor:  # what TFX's DataAccessor does for tf.Example payloads
+    @staticmethod
+    def tf_dataset_factory(files, options, schema):
+        from tfx_bsl.public import tfxio
+
+        return tfxio.TFExampleRecord(files, schema=schema).TensorFlowDataset(options)
+
+
+@pytest.fixture(scope="module")
+def transformed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, list]:
+    """(raw examples file, Transform graph folder, TF Transform's own output) for ``ROWS``."""
     import components  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 
     # isort: split
@@ -55,11 +65,10 @@ def test_training_batches_are_the_transform_output_of_the_raw_examples(tmp_path:
     import tensorflow_transform as tft
     import tensorflow_transform.beam as tft_beam
     from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
-    from tfx_bsl.public import tfxio
 
-    from components.trainer import _dataset
     from components.transform import preprocessing_fn
 
+    tmp_path = tmp_path_factory.mktemp("transform")
     spec = {
         "num": tf.io.FixedLenFeature([1], tf.float32),
         "cat": tf.io.FixedLenFeature([1], tf.string),
@@ -79,13 +88,46 @@ def test_training_batches_are_the_transform_output_of_the_raw_examples(tmp_path:
     with tf.io.TFRecordWriter(raw_file) as writer:
         for row in ROWS:
             writer.write(_example(row))
+    return raw_file, str(graph), materialised
 
-    class Accessor:  # what TFX's DataAccessor does for tf.Example payloads
-        @staticmethod
-        def tf_dataset_factory(files, options, schema):
-            return tfxio.TFExampleRecord(files, schema=schema).TensorFlowDataset(options)
 
-    features, target = next(iter(_dataset([raw_file], Accessor, tft.TFTransformOutput(str(graph)), "y", len(ROWS))))
+def _batches(transformed: tuple, batch_size: int, count: int, **kwargs) -> list[list[float]]:
+    """The ``num`` column (zscored, so one distinct value per row) of ``count`` training batches."""
+    import tensorflow_transform as tft
+
+    from components.trainer import _dataset
+
+    raw_file, graph, _ = transformed
+    ds = _dataset([raw_file], _Accessor, tft.TFTransformOutput(graph), "y", batch_size, **kwargs)
+    return [np.round(f["num"].numpy().reshape(-1), 5).tolist() for f, _ in ds.take(count)]
+
+
+def test_each_epoch_is_a_permutation_of_the_rows_in_memory(transformed) -> None:
+    batches = _batches(transformed, 3, 6)
+    assert [len(b) for b in batches] == [3, 1] * 3  # 4 rows: an epoch is a batch of 3 and the remainder
+    epochs = [batches[i] + batches[i + 1] for i in (0, 2, 4)]
+    assert all(sorted(e) == sorted(epochs[0]) and len(set(e)) == 4 for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1  # reshuffled between epochs (3 epochs of 24 orders)
+
+
+def test_only_the_rows_training_will_draw_are_transformed(transformed, monkeypatch: pytest.MonkeyPatch) -> None:
+    from components import trainer
+
+    monkeypatch.setattr(trainer, "TRANSFORM_BATCH_SIZE", 1)
+    everything = {v for b in _batches(transformed, 1, 8) for v in b}
+    capped = {v for b in _batches(transformed, 1, 8, rows=2) for v in b}
+    assert len(everything) == 4 and len(capped) == 2 and capped < everything
+    streamed = _batches(transformed, 1, 8, cache=False)  # image features: no copy in memory, rows re-read
+    assert sorted(streamed) == sorted(_batches(transformed, 1, 8))
+
+
+def test_training_batches_are_the_transform_output_of_the_raw_examples(transformed) -> None:
+    import tensorflow_transform as tft
+
+    from components.trainer import _dataset
+
+    raw_file, graph, materialised = transformed
+    features, target = next(iter(_dataset([raw_file], _Accessor, tft.TFTransformOutput(graph), "y", len(ROWS))))
 
     order = np.argsort(features["num"].numpy().reshape(-1))  # tf.data shuffles; TFT keeps the input order
     expected = sorted(materialised, key=lambda r: r["num"][0])
