@@ -1,8 +1,11 @@
-"""The CsvExampleGen executor as it was before the Arrow path (commit 09a316a), for ``benchmarks.floors``.
+"""CsvExampleGen's executors as they were, for ``benchmarks.floors``.
 
-Every row read by ``components.csv_cells`` in Python, the columns typed by tfx_bsl's
-``ColumnTypeInferrer`` over all rows, rows turned into ``tf.train.Example`` by TFX's
-``_ParsedCsvToTfExample``. Imports TFX at the top: import it only where TFX is wanted.
+``LegacyExecutor``: before the Arrow path (commit 09a316a). Every row read by ``components.csv_cells``
+in Python, the columns typed by tfx_bsl's ``ColumnTypeInferrer`` over all rows, rows turned into
+``tf.train.Example`` by TFX's ``_ParsedCsvToTfExample``.
+
+``TfxWriterExecutor``: before the block writer (``components.split_writer``): the Arrow reader, TFX's
+writer per example. Imports TFX at the top: import it only where TFX is wanted.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from tfx.components.example_gen.csv_example_gen.executor import _ParsedCsvToTfEx
 from tfx_bsl.coders import csv_decoder
 
 from components import filesystem as fs
-from components.csv_example_gen import file_cells, split_columns
+from components.csv_example_gen import Executor, file_cells, split_columns
 
 
 @beam.ptransform_fn
@@ -33,3 +36,11 @@ class LegacyExecutor(BaseExampleGenExecutor):
 
     def GetInputSourceToExamplePTransform(self) -> beam.PTransform:  # noqa: N802 (TFX's name)
         return _to_examples
+
+
+class TfxWriterExecutor(Executor):
+    """Today's reader (pyarrow, vectorised encoding) with TFX's writer: each example a Beam element,
+    hashed to its split, ``Reshuffle``d and written by ``WriteToTFRecord`` (before the block writer)."""
+
+    def _writes_blocks(self, output_config: Any, exec_properties: dict[str, Any]) -> bool:
+        return False

@@ -9,6 +9,7 @@ with the baseline ends in ``_diff``. Slices are named ``overall`` or ``male=0``
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -44,11 +45,21 @@ def metrics_by_slice(result: Any) -> dict[str, dict[str, float]]:
     return by_slice
 
 
-def read_metrics(uri: str, model_name: str | None = None) -> dict[str, dict[str, float]]:
-    """``metrics_by_slice`` of the Evaluator output folder ``uri``."""
+@functools.lru_cache(maxsize=4)
+def load_result(uri: str, model_name: str | None = None) -> Any:
+    """``tfma.load_eval_result`` of an Evaluator output folder, read once per process.
+
+    An artifact folder never changes once its component finished, and after a run the summary
+    and the evaluation report both read it (metrics, then metrics and plots). Treat it as read-only.
+    """
     import tensorflow_model_analysis as tfma
 
-    return metrics_by_slice(tfma.load_eval_result(uri, model_name=model_name))
+    return tfma.load_eval_result(uri, model_name=model_name)
+
+
+def read_metrics(uri: str, model_name: str | None = None) -> dict[str, dict[str, float]]:
+    """``metrics_by_slice`` of the Evaluator output folder ``uri``."""
+    return metrics_by_slice(load_result(uri, model_name))
 
 
 BySlice = dict[str, dict[str, float]]  # {slice: {metric: value}}

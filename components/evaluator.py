@@ -6,6 +6,12 @@ AI the stock ``LatestBlessedModelStrategy`` does when the Trainer was cached. Th
 makes that case an evaluation without a baseline (the first run's checks) instead of a
 model compared with itself.
 
+With a prewarmed infra checker (a local run, ``pipelines.execute``) it first hands the checker the
+candidate and a few eval rows (``components.infra_check.start_check``): the load and query the
+Pusher needs run in that child process during the evaluation, and the Pusher collects the verdict.
+
+On the DirectRunner it builds no ``tfx_ephemeral`` sdist of TFX first (``components.local_beam``).
+
 After the evaluation it lets go of the models TFMA loaded: Beam's ``Shared`` keeps the last
 object it handed out alive, and a SavedModel (``tf_generic``, see ``pipelines.build.evaluation``)
 first collected at interpreter exit prints "Exception ignored in AtomicFunction.__del__".
@@ -22,12 +28,13 @@ from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.types import standard_component_specs as keys
 
 from components.baseline import is_self_baseline
+from components.local_beam import LocalBeamExecutor
 
 _log = logging.getLogger(__name__)
 
 
-class Executor(tfx_evaluator.Executor):
-    """``tfx.components.Evaluator``'s executor, minus a self-baseline."""
+class Executor(LocalBeamExecutor, tfx_evaluator.Executor):
+    """``tfx.components.Evaluator``'s executor, minus a self-baseline (and the sdist on the DirectRunner)."""
 
     def Do(
         self, input_dict: dict[str, list[Any]], output_dict: dict[str, list[Any]], exec_properties: dict[str, Any]
@@ -39,10 +46,31 @@ class Executor(tfx_evaluator.Executor):
                 "baseline model %s is the candidate itself (a cached Trainer): evaluating without one", baseline[0].uri
             )
             input_dict = {k: v for k, v in input_dict.items() if k != keys.BASELINE_MODEL_KEY}
+        start_infra_check(candidate, input_dict.get(keys.EXAMPLES_KEY) or [])
         try:
             super().Do(input_dict, output_dict, exec_properties)
         finally:
             release_shared_models()
+
+
+def start_infra_check(models: list[Any], examples: list[Any]) -> bool:
+    """Hand a prewarmed infra checker the candidate now (``components.infra_check.start_check``);
+    False when there is none or the rows cannot be read (the Pusher then checks as before)."""
+    from components import infra_check
+
+    if not models or not infra_check.has_warm():
+        return False
+    from components.infra_query import check_files
+    from components.pusher import INFRA_ROWS, infra_rows, serving_model_dir
+
+    try:
+        model_dir = serving_model_dir(models[0])
+        if check_files(model_dir) is not None:  # no SavedModel: the Pusher says so
+            return False
+        return infra_check.start_check(model_dir, infra_rows(model_dir, examples, INFRA_ROWS))
+    except Exception as exc:  # noqa: BLE001 - an optimisation only: never fail the evaluation for it
+        _log.warning("infra check not started early: %s", exc)
+        return False
 
 
 class _Nothing:

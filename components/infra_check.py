@@ -5,7 +5,12 @@ process (``python -m components.infra_check``) loads the SavedModel the way a se
 calls ``serving_default`` with the raw columns of a few eval rows and ``serving_examples``
 with the same rows as serialized ``tf.Example``s, and checks that both answer with one
 finite value per row and agree. A separate process means a model that crashes, hangs or
-leaks while loading cannot take the pipeline with it.
+leaks while loading cannot take the pipeline with it. The check itself is
+:mod:`components.infra_query`; this module runs it in the child and waits for the verdict.
+
+In a local run the child is started early (:func:`prewarm`, when the Evaluator starts), and the
+Evaluator hands it the candidate right away (:func:`start_check`), so the load and query overlap
+the evaluation and the Pusher's ``check_model`` only collects the verdict.
 
 Example:
     >>> verdict = check_model("runs/x/Trainer/model/6/Format-Serving", rows, timeout_s=120)
@@ -28,24 +33,21 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from components import filesystem as fs
+from components.infra_query import EXAMPLES_SIGNATURE, RAW_SIGNATURE, Verdict, check_files, query_model
 
-__all__ = ["Verdict", "check_model", "discard_warm", "prewarm", "query_model"]
+__all__ = [
+    "EXAMPLES_SIGNATURE",
+    "RAW_SIGNATURE",
+    "Verdict",
+    "check_model",
+    "discard_warm",
+    "has_warm",
+    "prewarm",
+    "query_model",
+    "start_check",
+]
 
-RAW_SIGNATURE = "serving_default"
-EXAMPLES_SIGNATURE = "serving_examples"
-_SIGNATURE_HINT = (
-    "the trainer's run_fn must export 'serving_default' (raw columns) and 'serving_examples' "
-    "(serialized tf.Example), as components.trainer.make_signatures does"
-)
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether the model loaded and answered, and why not (a sentence a user can act on)."""
-
-    ok: bool
-    reason: str
 
 
 def check_model(
@@ -59,7 +61,7 @@ def check_model(
         timeout_s: how long loading and querying may take in total.
     """
     model_dir = os.fspath(model_dir)
-    early = _check_files(model_dir)
+    early = check_files(model_dir)
     if early is not None:
         return early
     if not rows:
@@ -68,28 +70,45 @@ def check_model(
             "no eval row has exactly one value in every serving_default column, so there is "
             "nothing to query the model with; set push.infra_validation: false to push unchecked",
         )
+    pending = _take_pending(model_dir, rows)
+    if pending is not None:  # started early (start_check): wait for that answer
+        try:
+            # The budget runs from the request; the child shared the machine with the evaluation
+            # meanwhile, so it gets at least a tenth of it from now.
+            remaining = max(timeout_s - (time.monotonic() - pending.started), timeout_s / 10)
+            return _answer(pending.child, None, pending.out_path, model_dir, len(rows), remaining, timeout_s)
+        finally:
+            fs.rmtree(pending.tmp)
     with tempfile.TemporaryDirectory(prefix="infra-check-") as tmp:
         rows_path, out_path = fs.join(tmp, "rows.json"), fs.join(tmp, "verdict.json")
         fs.write_text(rows_path, json.dumps([_to_json(r) for r in rows]))
         child = _take_warm() or _Child()
-        try:
-            child.proc.communicate(json.dumps([model_dir, rows_path, out_path]) + "\n", timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            return Verdict(
-                False,
-                f"the model at {model_dir} did not load and answer {len(rows)} rows within "
-                f"{timeout_s:.0f} s; check that it loads with tf.saved_model.load",
-            )
-        except (BrokenPipeError, OSError):
-            child.proc.wait()
-        stderr = child.close()
-        if fs.exists(out_path):
-            return Verdict(**json.loads(fs.read_text(out_path)))
-        code = child.proc.returncode
-        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
-        tail = " | ".join(line for line in stderr.strip().splitlines()[-3:])
-        return Verdict(False, f"the process loading {model_dir} {how} before answering" + (f": {tail}" if tail else ""))
+        request = json.dumps([model_dir, rows_path, out_path]) + "\n"
+        return _answer(child, request, out_path, model_dir, len(rows), timeout_s, timeout_s)
+
+
+def _answer(
+    child: _Child, request: str | None, out_path: str, model_dir: str, n: int, wait_s: float, timeout_s: float
+) -> Verdict:
+    """Send ``request`` (None: already sent) and wait up to ``wait_s`` for the child's verdict."""
+    try:
+        child.proc.communicate(request, timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return Verdict(
+            False,
+            f"the model at {model_dir} did not load and answer {n} rows within "
+            f"{timeout_s:.0f} s; check that it loads with tf.saved_model.load",
+        )
+    except (BrokenPipeError, OSError):
+        child.proc.wait()
+    stderr = child.close()
+    if fs.exists(out_path):
+        return Verdict(**json.loads(fs.read_text(out_path)))
+    code = child.proc.returncode
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+    tail = " | ".join(line for line in stderr.strip().splitlines()[-3:])
+    return Verdict(False, f"the process loading {model_dir} {how} before answering" + (f": {tail}" if tail else ""))
 
 
 class _Child:
@@ -138,9 +157,16 @@ def prewarm() -> None:
         _warm = _Child()
 
 
+def has_warm() -> bool:
+    """Whether a prewarmed checker waits for a model (:func:`prewarm`)."""
+    return _warm is not None and _warm.proc.poll() is None
+
+
 def discard_warm() -> None:
-    """Stop an unused prewarmed process (the run ended before the Pusher)."""
+    """Stop an unused prewarmed process (the run ended before the Pusher), and an early check
+    (:func:`start_check`) the Pusher did not collect (the model was not blessed)."""
     global _warm
+    _discard_pending()
     if _warm is not None:
         if _warm.proc.poll() is None:
             _warm.proc.terminate()
@@ -161,135 +187,80 @@ def _take_warm() -> _Child | None:
     return child
 
 
-def _check_files(model_dir: str) -> Verdict | None:
-    """The failures visible without TensorFlow: no directory, no saved_model.pb."""
-    if not fs.isdir(model_dir):
-        return Verdict(False, f"{model_dir} does not exist; the Trainer wrote no SavedModel there")
-    if not fs.isfile(fs.join(model_dir, "saved_model.pb")):
-        return Verdict(
-            False,
-            f"{model_dir} holds no saved_model.pb; the Trainer's run_fn must save the model "
-            f"to fn_args.serving_model_dir",
-        )
-    return None
+@dataclass
+class _Pending:
+    """A check handed to the prewarmed child before the Pusher asked for it (:func:`start_check`)."""
+
+    key: str
+    child: _Child
+    tmp: str
+    out_path: str
+    started: float
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+_pending: _Pending | None = None
 
 
-def query_model(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> Verdict:
-    """The check itself, in this process (the child runs it). Imports TensorFlow."""
-    import numpy as np
-    import tensorflow as tf
+def _request_key(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps([os.fspath(model_dir), [_to_json(r) for r in rows]], sort_keys=True, default=str)
 
-    import components  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 
-    early = _check_files(model_dir)
-    if early is not None:
-        return early
-    start = time.monotonic()
+def start_check(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Hand the prewarmed checker (:func:`prewarm`) ``model_dir`` and ``rows`` now, without waiting.
+
+    The Evaluator does so for its candidate, so the load and query overlap the evaluation; a later
+    ``check_model`` with the same model and rows takes that verdict instead of starting another
+    check (any other call checks as before). Does nothing, and returns False, without a prewarmed
+    checker (another engine, ``push.infra_validation: false``) or with nothing to check.
+    """
+    global _pending
+    model_dir = os.fspath(model_dir)
+    if _warm is None or not rows or check_files(model_dir) is not None:
+        return False
+    child = _take_warm()
+    if child is None:
+        return False
+    _discard_pending()
+    tmp = tempfile.mkdtemp(prefix="infra-check-")
+    rows_path, out_path = fs.join(tmp, "rows.json"), fs.join(tmp, "verdict.json")
+    fs.write_text(rows_path, json.dumps([_to_json(r) for r in rows]))
     try:
-        loaded = tf.saved_model.load(model_dir)
-    except Exception as exc:  # noqa: BLE001 - any load failure is the verdict
-        return Verdict(False, f"the SavedModel at {model_dir} does not load ({_first_line(exc)})")
-    load_s = time.monotonic() - start
-    missing = [s for s in (RAW_SIGNATURE, EXAMPLES_SIGNATURE) if s not in loaded.signatures]
-    if missing:
-        return Verdict(
-            False,
-            f"the SavedModel has no signature {', '.join(map(repr, missing))} "
-            f"(it has {sorted(loaded.signatures) or 'none'}); {_SIGNATURE_HINT}",
-        )
-    raw_fn, ex_fn = loaded.signatures[RAW_SIGNATURE], loaded.signatures[EXAMPLES_SIGNATURE]
-    specs = raw_fn.structured_input_signature[1]
-    absent = sorted(name for name in specs if any(name not in r for r in rows))
-    if absent:
-        return Verdict(
-            False,
-            f"serving_default takes columns the eval rows lack: {', '.join(absent)}; "
-            f"the signature must take the raw CSV columns",
-        )
+        if child.proc.stdin is None:  # never: _Child opens it as a pipe
+            raise OSError("the checker has no stdin")
+        child.proc.stdin.write(json.dumps([model_dir, rows_path, out_path]) + "\n")
+        child.proc.stdin.flush()
+    except (BrokenPipeError, OSError):
+        child.kill()
+        fs.rmtree(tmp)
+        return False
+    _pending = _Pending(_request_key(model_dir, rows), child, tmp, out_path, time.monotonic())
+    return True
 
-    n = len(rows)
-    raw_inputs, features = {}, [{} for _ in rows]
-    for name, spec in specs.items():
-        values = [r[name] for r in rows]
-        if spec.dtype == tf.string:
-            data = [v if isinstance(v, bytes) else str(v).encode("utf-8") for v in values]
-            raw_inputs[name] = tf.constant(data, dtype=tf.string)
-            for f, v in zip(features, data, strict=True):
-                f[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))
-        else:
-            try:
-                array = np.asarray(values, dtype=spec.dtype.as_numpy_dtype)
-            except (TypeError, ValueError) as exc:
-                return Verdict(
-                    False,
-                    f"eval column {name!r} does not convert to the signature's {spec.dtype.name} ({_first_line(exc)})",
-                )
-            raw_inputs[name] = tf.constant(array)
-            # The tf.Example keeps the value's own type: an optional integer column is float64 in
-            # serving_default (NaN = missing) but int64 in the examples the model parses.
-            for f, v, a in zip(features, values, array.tolist(), strict=True):
-                f[name] = (
-                    tf.train.Feature(int64_list=tf.train.Int64List(value=[v]))
-                    if isinstance(v, int)
-                    else tf.train.Feature(float_list=tf.train.FloatList(value=[a]))
-                    if spec.dtype.is_floating
-                    else tf.train.Feature(int64_list=tf.train.Int64List(value=[a]))
-                )
-    examples = [tf.train.Example(features=tf.train.Features(feature=f)).SerializeToString() for f in features]
 
-    answers = {}
-    for sig, call in (
-        (RAW_SIGNATURE, lambda: raw_fn(**raw_inputs)),
-        (EXAMPLES_SIGNATURE, lambda: ex_fn(**{_single_input(ex_fn): tf.constant(examples)})),
-    ):
-        try:
-            outputs = {k: v.numpy() for k, v in call().items()}
-        except Exception as exc:  # noqa: BLE001
-            return Verdict(False, f"{sig} failed on {n} eval rows ({_first_line(exc)})")
-        if not outputs:
-            return Verdict(False, f"{sig} returned no outputs")
-        for key, value in outputs.items():
-            if value.ndim == 0 or value.shape[0] != n:
-                return Verdict(
-                    False,
-                    f"{sig} output {key!r} has shape {list(value.shape)} for {n} rows; "
-                    f"expected [{n}] (one value per row)",
-                )
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-                bad = sorted({int(i) for i in np.argwhere(~np.isfinite(value))[:, 0]})[:5]
-                return Verdict(
-                    False,
-                    f"{sig} output {key!r} is not finite for rows {bad}; "
-                    f"check the transform (e.g. log of negatives) and the training loss",
-                )
-        answers[sig] = outputs
-    raw_out, ex_out = answers[RAW_SIGNATURE], answers[EXAMPLES_SIGNATURE]
-    if set(raw_out) != set(ex_out):
-        return Verdict(
-            False,
-            f"serving_default returns {sorted(raw_out)} but serving_examples returns "
-            f"{sorted(ex_out)}; {_SIGNATURE_HINT}",
-        )
-    for key in raw_out:
-        a, b = raw_out[key], ex_out[key]
-        if (
-            a.shape != b.shape
-            or (a.dtype.kind == "f" and not np.allclose(a, b, rtol=1e-4, atol=1e-5))
-            or (a.dtype.kind != "f" and not np.array_equal(a, b))
-        ):
-            diff = float(np.max(np.abs(a.astype("float64") - b.astype("float64")))) if a.shape == b.shape else None
-            return Verdict(
-                False,
-                f"serving_default and serving_examples disagree on output {key!r}"
-                + (f" (max difference {diff:.3g})" if diff is not None else "")
-                + "; both must run the same transform and model",
-            )
-    return Verdict(True, f"loaded in {load_s:.1f} s; serving_default and serving_examples answered {n} rows and agree")
+def _take_pending(model_dir: str, rows: Sequence[Mapping[str, Any]]) -> _Pending | None:
+    """The early check of exactly this model and these rows, or None (a different one is discarded)."""
+    global _pending
+    pending, _pending = _pending, None
+    if pending is None:
+        return None
+    if pending.key != _request_key(model_dir, rows):
+        _stop_pending(pending)
+        return None
+    return pending
+
+
+def _stop_pending(pending: _Pending) -> None:
+    if pending.child.proc.poll() is None:
+        pending.child.kill()
+    pending.child.close()
+    fs.rmtree(pending.tmp)
+
+
+def _discard_pending() -> None:
+    global _pending
+    pending, _pending = _pending, None
+    if pending is not None:
+        _stop_pending(pending)
 
 
 def _to_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -299,11 +270,6 @@ def _to_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _from_json(row: dict[str, Any]) -> dict[str, Any]:
     return {k: base64.b64decode(v["b64"]) if isinstance(v, dict) and "b64" in v else v for k, v in row.items()}
-
-
-def _single_input(fn: Any) -> str:
-    names = list(fn.structured_input_signature[1])
-    return names[0] if len(names) == 1 else "examples"
 
 
 def main(argv: list[str] | None = None) -> int:

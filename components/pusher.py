@@ -24,16 +24,25 @@ from typing import Any
 
 from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples, Model, ModelBlessing, ModelEvaluation, PushedModel
 
 from components import filesystem as fs
 from components import serving_layout
 from components.infra_check import check_model
 
-__all__ = ["PushResult", "ServingPusher", "push_model", "read_eval_rows", "signature_inputs"]
+__all__ = [
+    "INFRA_ROWS",
+    "PushResult",
+    "ServingPusher",
+    "infra_rows",
+    "push_model",
+    "read_eval_rows",
+    "serving_model_dir",
+    "signature_inputs",
+]
 
 INFRA_ROWS = 8
+SCAN_RECORDS = 1000  # eval records read for infra-check and warm-up rows at most (more for a limit over 20)
 _log = logging.getLogger(__name__)
 
 
@@ -62,14 +71,16 @@ def signature_inputs(model_dir: str, signature: str = "serving_default") -> dict
 
 def read_eval_rows(split_dir: str, columns: Sequence[str], limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` rows of ``columns`` from ExampleGen's gzipped tf.Example TFRecords in
-    ``split_dir``, skipping rows where a column is missing or has several values."""
+    ``split_dir``, skipping rows where a column is missing or has several values. The records
+    scanned do not depend on ``limit`` up to ``SCAN_RECORDS // 50``, so a smaller limit gives a
+    prefix of a larger one's rows (the Evaluator's early infra check and the Pusher's agree)."""
     import tensorflow as tf
 
     files = fs.glob(fs.join(split_dir, "*"))
     if not files or limit <= 0:
         return []
     rows: list[dict[str, Any]] = []
-    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").take(50 * limit):
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP").take(max(SCAN_RECORDS, 50 * limit)):
         example = tf.train.Example.FromString(record.numpy())
         row: dict[str, Any] = {}
         for name in columns:
@@ -152,9 +163,23 @@ def push_model(
     return PushResult(True, version, path, infra_ok, "")
 
 
-def _serving_model_dir(model: Model) -> str:
+def serving_model_dir(model: Any) -> str:
+    """The SavedModel folder of a Trainer ``Model`` artifact (``<uri>/Format-Serving``, else ``<uri>``)."""
     path = fs.join(model.uri, "Format-Serving")
     return path if fs.isdir(path) else model.uri
+
+
+def infra_rows(model_dir: str, examples: Sequence[Any], limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` eval rows of the model's ``serving_default`` columns, the newest span first
+    (ExampleGen ``Examples`` artifacts); a smaller ``limit`` gives a prefix of the same rows."""
+    from tfx.types import artifact_utils
+
+    columns = sorted(signature_inputs(model_dir))
+    rows: list[dict[str, Any]] = []
+    for artifact in reversed(examples):  # the newest span first, when ExampleGen reads several
+        split_dir = artifact_utils.get_split_uri([artifact], "eval")
+        rows += read_eval_rows(split_dir, columns, limit - len(rows))
+    return rows
 
 
 @component
@@ -172,14 +197,11 @@ def ServingPusher(  # noqa: N802 - TFX names the component class after the funct
     infra_timeout_seconds: Parameter[int] = 300,
 ) -> None:
     """Push a blessed, infra-validated model to ``<serving_dir>/<model_name>/<version>/``."""
-    model_dir = _serving_model_dir(model)
+    model_dir = serving_model_dir(model)
     blessed = model_blessing.get_int_custom_property("blessed") == 1
     rows: list[dict[str, Any]] = []
     if blessed and fs.isfile(fs.join(model_dir, "saved_model.pb")):
-        columns = sorted(signature_inputs(model_dir))
-        for artifact in reversed(examples):  # the newest span first, when ExampleGen reads several
-            split_dir = artifact_utils.get_split_uri([artifact], "eval")
-            rows += read_eval_rows(split_dir, columns, max(warmup_requests, INFRA_ROWS) - len(rows))
+        rows = infra_rows(model_dir, examples, max(warmup_requests, INFRA_ROWS))
     metrics = None
     if blessed and model_evaluation is not None:
         try:

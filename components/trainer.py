@@ -39,6 +39,8 @@ TRANSFORM_SIGNATURE = "transform_features"
 TRANSFORM_BATCH_SIZE = 1024
 # Transformed rows shuffled between epochs (tfx-bsl shuffles the raw records with the same buffer).
 SHUFFLE_BUFFER = 10_000
+# Shards read side by side when the Trainer keeps its rows in memory (an open gzip reader each).
+READ_FILES_AT_ONCE = 64
 
 
 def _dataset(
@@ -57,11 +59,12 @@ def _dataset(
     of Transform encoding and writing a transformed copy of every row
     (``benchmarks/results/transform_evaluator_runs.md``), on batches of ``TRANSFORM_BATCH_SIZE``.
 
-    ``cache``: the first ``rows`` rows (all when None; callers pass the rows they will draw) are
-    transformed once, up front, and kept in memory; each epoch is a fresh permutation of them,
-    gathered a batch at a time (no per-row tf.data elements). ``cache=False`` (image features:
-    12 KB of pixels per 32x32 banner) streams instead: rows transformed again each epoch,
-    shuffled in a buffer of ``SHUFFLE_BUFFER``.
+    ``cache``: the first ``rows`` rows (all when None; callers pass the rows they will draw), read
+    from every shard in turn (``_every_file``), are transformed once, up front, and kept in
+    memory; each epoch is a fresh permutation of them, gathered a batch at a time (no per-row
+    tf.data elements). ``cache=False`` (image features: 12 KB of pixels per 32x32 banner)
+    streams through TFX's data accessor instead: rows transformed again each epoch, shuffled in
+    a buffer of ``SHUFFLE_BUFFER``.
     """
     layer = tft_output.transform_features_layer()
 
@@ -72,12 +75,15 @@ def _dataset(
         features = dict(layer(raw))
         return features, features.pop(label)
 
-    options = tfxio.TensorFlowDatasetOptions(batch_size=TRANSFORM_BATCH_SIZE, num_epochs=1)
-    raw = data_accessor.tf_dataset_factory(file_pattern, options, tft_output.raw_metadata.schema)
-    transformed = raw.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
     if not cache:
-        rows_ds = transformed.unbatch().shuffle(SHUFFLE_BUFFER)
+        options = tfxio.TensorFlowDatasetOptions(batch_size=TRANSFORM_BATCH_SIZE, num_epochs=1)
+        raw = data_accessor.tf_dataset_factory(file_pattern, options, tft_output.raw_metadata.schema)
+        rows_ds = raw.map(transform, num_parallel_calls=tf.data.AUTOTUNE).unbatch().shuffle(SHUFFLE_BUFFER)
         return rows_ds.batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE)
+    transformed = _every_file(file_pattern).map(
+        lambda records: transform(tf.io.parse_example(records, tft_output.raw_feature_spec())),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
     if rows is not None:
         transformed = transformed.take(-(-rows // TRANSFORM_BATCH_SIZE))
     batches = list(transformed.prefetch(tf.data.AUTOTUNE))
@@ -93,6 +99,26 @@ def _dataset(
 
     order = tf.data.Dataset.range(count).shuffle(count, reshuffle_each_iteration=True).batch(batch_size)
     return order.repeat().map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _every_file(file_pattern: list[str]) -> tf.data.Dataset:
+    """Serialized examples in batches of ``TRANSFORM_BATCH_SIZE``, a row from each of (up to
+    ``READ_FILES_AT_ONCE``) shards in turn: a prefix of it samples every shard, not the first
+    few. ExampleGen writes a shard per input file and split, its rows in hash order
+    (``components.split_writer``); a prefix is all the Trainer reads when the data outgrow its
+    steps."""
+    files = sorted(f for pattern in file_pattern for f in tf.io.gfile.glob(pattern))
+    if not files:
+        raise ValueError(f"no example files match {file_pattern}")
+    compression = "GZIP" if all(f.endswith(".gz") for f in files) else ""
+    records = tf.data.Dataset.from_tensor_slices(files).interleave(
+        lambda f: tf.data.TFRecordDataset(f, compression),
+        cycle_length=min(len(files), READ_FILES_AT_ONCE),
+        block_length=1,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return records.batch(TRANSFORM_BATCH_SIZE)
 
 
 def cache_rows(spec: FeatureSpec) -> bool:

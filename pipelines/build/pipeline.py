@@ -155,9 +155,10 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
     from tfx.components.example_gen.component import FileBasedExampleGen
     from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
 
-    from components.csv_example_gen import Executor as CsvExecutor
     from components.evaluator import Executor as EvaluatorExecutor
     from components.gcs_fileio import register as register_gcs
+    from components.local_executors import CsvExampleGenExecutor as CsvExecutor
+    from components.local_executors import StatisticsGenExecutor, TransformExecutor
     from components.pusher import ServingPusher
     from components.validation_gate import StopIfBlocked, ValidationGate
     from pipelines.build.baseline import drift_baseline as drift_resolver
@@ -173,32 +174,35 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
         )
     )
     register_gcs()  # TFX's fileio reaches gs:// through the client the rest of the code uses
-    # A monthly pattern ({YYYY}-{MM}, no {DD}) names the newest month folder(s); TFX's date spans need a day.
+    # A monthly pattern ({YYYY}-{MM}, no {DD}) or rolling spans name the newest span folder(s) (pipelines.data.sources).
     pattern = tfx_pattern(config.data.source, config.data.pattern, config.data.rolling_spans)
     input_config = tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)])
-    range_config = None
-    if config.data.rolling_spans and not is_monthly(config.data.pattern):
-        range_config = tfx.proto.RangeConfig(rolling_range=tfx.proto.RollingRange(num_spans=config.data.rolling_spans))
     # TFX's CsvExampleGen with a reader for real-world CSV (BOM, NA tokens): components/csv_example_gen.py;
     # with image features, components/image_example_gen.py also reads each row's image files.
     images = image_features(config.features)
     image_gen: dict[str, Any] = {}
     if images:
-        from components.image_example_gen import Executor as ImageExecutor
         from components.image_example_gen import custom_config as image_config
+        from components.local_executors import ImageExampleGenExecutor as ImageExecutor
 
         image_gen = {"custom_executor_spec": BeamExecutorSpec(ImageExecutor), "custom_config": image_config([*images])}
+    span_store = {} if images else _span_store(config)  # rolling months: each one encoded once
     example_gen = FileBasedExampleGen(
         input_base=config.data.source,
         input_config=input_config,
         output_config=output_config,
-        range_config=range_config,
-        **({"custom_executor_spec": BeamExecutorSpec(CsvExecutor)} | image_gen),
+        **({"custom_executor_spec": BeamExecutorSpec(CsvExecutor)} | image_gen | span_store),
     ).with_id("CsvExampleGen")
 
     statistics_gen = tfx.components.StatisticsGen(
         examples=example_gen.outputs["examples"], stats_options=statistics_options()
     )
+    # Each Beam executor builds no tfx_ephemeral sdist of TFX on the DirectRunner (components/local_beam.py).
+    statistics_gen.executor_spec = BeamExecutorSpec(StatisticsGenExecutor)
+    if span_store:  # profiles only the months this run's ExampleGen encoded (components/span_statistics.py)
+        from components.span_statistics import Executor as SpanStatisticsExecutor
+
+        statistics_gen.executor_spec = BeamExecutorSpec(SpanStatisticsExecutor)
     if config.schema_.path:
         schema_gen = tfx.components.ImportSchemaGen(schema_file=staged_schema_path(config))
     else:
@@ -247,6 +251,7 @@ def build_components(config: PipelineConfig, until: str | None = None, engine: s
             ),
         },
     )
+    transform.executor_spec = BeamExecutorSpec(TransformExecutor)  # no sdist on the DirectRunner
     # Bad data never reaches Transform; an ordering edge only, so a rerun gate is no cache miss here.
     transform.add_upstream_node(data_stop)
     after_transform: list[Any] = []
@@ -325,6 +330,21 @@ def _tuner(config: PipelineConfig, examples: Any, transform: Any, schema_gen: An
             ),
         },
     ).with_id("Tuner")
+
+
+def _span_store(config: PipelineConfig) -> dict[str, Any]:
+    """ExampleGen's executor and settings for the span store (``components.span_store``) with
+    ``data.rolling_spans`` over month folders; {} otherwise."""
+    if not (config.data.rolling_spans and is_monthly(config.data.pattern)):
+        return {}
+    from tfx.dsl.components.base.executor_spec import BeamExecutorSpec
+
+    from components import span_store
+
+    return {
+        "custom_executor_spec": BeamExecutorSpec(span_store.Executor),
+        "custom_config": span_store.custom_config(fs.join(config.pipeline.root, "span_store"), config.data.pattern),
+    }
 
 
 def _user_module(function_path: str | None) -> list[str]:

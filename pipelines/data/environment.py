@@ -87,7 +87,7 @@ def _data_source_problems(cfg: PipelineConfig) -> list[KeyProblem]:
         ]
     if not _csv_files(cfg):
         return [("data.source", f"no files match {pattern!r} in {src}; set data.pattern or add CSV files")]
-    if is_monthly(pattern):
+    if is_monthly(pattern) or (cfg.data.rolling_spans or 1) > 1:  # spans named for TFX (tfx_pattern)
         try:
             tfx_pattern(src, pattern, cfg.data.rolling_spans)
         except ValueError as exc:

@@ -9,7 +9,8 @@ Monthly drops (``{YYYY}-{MM}/*.csv``, no ``{DD}``): TFX's driver accepts date pl
 only as a full date, so a monthly pattern is resolved here, one span per month, and
 ExampleGen is handed the chosen month folders by name (:func:`tfx_pattern`):
 ``2026-10/*.csv`` for the newest month, character classes (``2026-[01][09]/*.csv``) for the
-newest N, checked to match those months' files and nothing else.
+newest N, checked to match those months' files and nothing else. TFX's ExampleGen reads one
+span per run, so the newest N of ``{SPAN}`` or daily spans are named the same way.
 """
 
 from __future__ import annotations
@@ -112,39 +113,52 @@ def empty_newest_folder(source: str, pattern: str) -> str | None:
     return folders[newest] if not found.spans or max(found.spans) < newest else None
 
 
-def _substitute(pattern: str, span: int) -> str:
-    """A monthly pattern with one month's values: ``{YYYY}-{MM}/*.csv`` -> ``2026-10/*.csv``."""
-    year, month = 1970 + span // 12, span % 12 + 1
-    return pattern.replace("{YYYY}", f"{year:04d}").replace("{MM}", f"{month:02d}")
+_GROUPS = {"{SPAN}": "span", "{YYYY}": "year", "{MM}": "month", "{DD}": "day"}
+
+
+def _named(pattern: str, match: re.Match[str]) -> str:
+    """``pattern`` with one span's placeholders as its files spell them: ``{YYYY}-{MM}/*.csv`` ->
+    ``2026-10/*.csv``, ``span-{SPAN}/*.csv`` -> ``span-007/*.csv``."""
+    for placeholder, group in _GROUPS.items():
+        pattern = pattern.replace(placeholder, match.group(group) if placeholder in pattern else "")
+    return pattern
 
 
 def tfx_pattern(source: str, pattern: str, rolling_spans: int | None = None) -> str:
-    """The split pattern CsvExampleGen is given: ``pattern`` itself, except for a monthly one,
-    which TFX's driver rejects (a date needs ``{DD}``): there, the newest month (or newest
-    ``rolling_spans`` months) by name. Unresolvable (no files): ``pattern`` unchanged, for the
-    environment check to report.
+    """The split pattern CsvExampleGen is given: ``pattern`` itself (TFX's driver picks the newest
+    span), except where TFX cannot: a monthly pattern (its driver needs ``{DD}`` with a date) and
+    ``rolling_spans`` of 2 or more (its ExampleGen reads one span): there, the newest span (or
+    newest ``rolling_spans`` spans) by name. Unresolvable (no files): ``pattern`` unchanged, for
+    the environment check to report.
 
     Raises:
-        ValueError: no glob names exactly the newest N months' files (then a flat character
-            class would pull in an older month too); the message says what to do.
+        ValueError: no glob names exactly the newest N spans' files (then a flat character
+            class would pull in an older span too); the message says what to do.
     """
-    if not is_monthly(pattern):
+    if not is_monthly(pattern) and (rolling_spans or 1) < 2:
         return pattern
     found = resolve(source, pattern, rolling_spans)
     if not found.spans:
         return pattern
-    names = [_substitute(pattern, span) for span in found.spans]
+    regex, by_span = span_regex(pattern), {}
+    for path in found.files:
+        match = regex.match(_relative(path, source))
+        if match:
+            by_span.setdefault(_span_of(match), _named(pattern, match))
+    names = [by_span[span] for span in found.spans]
     if len(names) == 1:
         return names[0]
-    merged = "".join(
-        chars[0] if len(set(chars)) == 1 else "[" + "".join(sorted(set(chars))) + "]"
-        for chars in zip(*names, strict=True)
-    )
-    matched = sorted(f for f in fs.glob(fs.join(source, merged)) if fs.isfile(f))
+    merged = ""
+    if len({len(n) for n in names}) == 1:  # spans of different widths (span-9, span-10) have no common glob
+        merged = "".join(
+            chars[0] if len(set(chars)) == 1 else "[" + "".join(sorted(set(chars))) + "]"
+            for chars in zip(*names, strict=True)
+        )
+    matched = sorted(f for f in fs.glob(fs.join(source, merged)) if fs.isfile(f)) if merged else []
     if matched != found.files:
         raise ValueError(
-            f"data.rolling_spans {rolling_spans}: no single file pattern reads exactly the months "
-            f"{', '.join(n.split('/')[0] for n in names)} of {source} (it would take an older month too); "
-            f"use a smaller rolling_spans or move older months out of {source}"
+            f"data.rolling_spans {rolling_spans}: no single file pattern reads exactly the spans "
+            f"{', '.join(n.split('/')[0] for n in names)} of {source} (it would take another span too); "
+            f"use a smaller rolling_spans or move older spans out of {source}"
         )
     return merged

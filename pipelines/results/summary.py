@@ -75,6 +75,9 @@ class RunSummary:
     # (shape: pipelines.results.tuning).
     tuning: dict[str, Any] | None = None
     trigger: dict[str, Any] | None = None  # why the run was started: pipelines.monitor --retrain's alerts
+    # data.rolling_spans over month folders: rows per month encoded by this run and reused from the span store
+    # ({"encoded": {"2026-10": 20000}, "reused": {"2026-09": 20000}}; components/span_store.py).
+    spans: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=False)
@@ -228,6 +231,9 @@ def collect(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         summary.artifacts["statistics"] = art.uri
     for art in run.of_type("Examples", producer="CsvExampleGen")[-1:]:
         summary.artifacts["examples"] = art.uri
+        if artifact_property(art.mlmd, "span_store"):
+            record = json.loads(artifact_property(art.mlmd, "span_store"))
+            summary.spans = {"encoded": record["encoded"], "reused": record["reused"]}
     for art in run.of_type("ModelEvaluation")[-1:]:
         summary.artifacts["evaluation"] = art.uri
         by_slice, diffs, failed = read_evaluation(art.uri)
@@ -278,6 +284,9 @@ def format_table(summary: RunSummary) -> str:
     lines.append("-" * (width + 19))
     lines.append(f"{'total':<{width}}  {summary.status:<8} {summary.seconds:>8.1f}")
     lines.append("")
+    if summary.spans:
+        months = [f"{m} ({n:,} rows) {how}" for how in ("encoded", "reused") for m, n in summary.spans[how].items()]
+        lines.append("spans: " + ", ".join(months))
     if summary.anomalies:
         blocking = sum(1 for a in summary.anomalies if a.get("blocking"))
         lines.append(f"anomalies: {len(summary.anomalies)} ({blocking} blocking)")

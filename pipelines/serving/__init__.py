@@ -6,12 +6,13 @@
 - ``pipelines.serving.registry``: the loaded versions, kept in step with ``<serving_dir>`` and
   its ``models.config`` by polling (new versions load fully before they are swapped in).
 - ``pipelines.serving.service``: the one request path REST and gRPC share (routing, batching,
-  metrics, request log); ``batching`` (threads), ``batching_async`` (REST's event loop), ``metrics``,
+  metrics, request log); ``batching`` (threads), ``batching_async`` (the event loop), ``metrics``,
   ``request_log``, ``auth`` behind it.
 - ``pipelines.serving.rest``: TF Serving's REST API as an ASGI app (Starlette), with
   ``/monitoring/prometheus/metrics``, ``/healthz`` and ``/readyz``.
 - ``pipelines.serving.grpc_service``: TF Serving's gRPC API (``grpc_convert`` for its messages).
-- ``pipelines.serving.server``: REST on uvicorn and gRPC together; graceful drain.
+- ``pipelines.serving.server``: REST on uvicorn and ``grpc.aio`` on one event loop; graceful drain.
+- ``pipelines.serving.offload``: a synchronous answer on the loop while quick, else on a thread pool.
 - ``pipelines.serving.versions``: what ``pipelines.push`` does (list, rollback).
 - ``pipelines.serving.launch``: what ``pipelines.serve`` does (TF Serving or the built-in server).
 

@@ -93,6 +93,7 @@ class _Queue:
         self.on_batch = on_batch
         self.tasks: deque[_Task] = deque()
         self.rows = 0
+        self.closed = False
         self.cond = threading.Condition()
         self.workers = [
             threading.Thread(target=self._work, name="batching", daemon=True) for _ in range(options.num_batch_threads)
@@ -103,18 +104,28 @@ class _Queue:
     def submit(self, task: _Task) -> None:
         limit = self.options.max_enqueued_batches * self.options.max_batch_size
         with self.cond:
+            if self.closed:
+                raise ApiError("the server is shutting down; retry later", 503)
             if self.rows + task.rows > limit:
                 raise ApiError("The batch scheduling queue to which this task was submitted is full; retry later", 503)
             self.tasks.append(task)
             self.rows += task.rows
             self.cond.notify()
 
-    def _take(self) -> list[_Task]:
-        """The next batch: waits for a first task, then for others up to the size or the timeout."""
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _take(self) -> list[_Task] | None:
+        """The next batch: waits for a first task, then for others up to the size or the timeout;
+        None once closed and empty (the worker ends)."""
         timeout = self.options.batch_timeout_micros / 1e6
         with self.cond:
             while True:
                 while not self.tasks:
+                    if self.closed:
+                        return None
                     self.cond.wait()
                 deadline = time.monotonic() + timeout
                 while self.rows < self.options.max_batch_size:
@@ -132,6 +143,8 @@ class _Queue:
     def _work(self) -> None:
         while True:
             batch = self._take()
+            if batch is None:
+                return
             self.on_batch(len(batch))
             if len(batch) == 1:
                 self._run_alone(batch[0])
@@ -165,6 +178,7 @@ class Batcher:
         self.options = options
         self._queues: dict[Hashable, _Queue] = {}
         self._lock = threading.Lock()
+        self._closed = False
         self.batch_sizes: list[int] = []  # requests per merged call, the latest 1,000
 
     def _count(self, requests: int) -> None:
@@ -185,6 +199,15 @@ class Batcher:
                 queue = self._queues.get(key)
                 if queue is None:
                     queue = self._queues[key] = _Queue(self.options, self._count)
+                    if self._closed:
+                        queue.close()
         task = _Task(fn, arrays, rows, (group, _shape_key(arrays)), Future())
         queue.submit(task)
         return task.future.result()
+
+    def close(self) -> None:
+        """End the worker threads once the queued calls ran; later calls are refused with 503."""
+        with self._lock:
+            self._closed = True
+            for queue in self._queues.values():
+                queue.close()

@@ -1,18 +1,23 @@
-"""Dynamic batching on the REST event loop: requests wait as futures, one worker thread per merged call.
+"""Dynamic batching on the server's event loop: requests wait as futures, merged calls run off the loop.
 
-    REST handlers (event loop)              one queue per (model, signature), loop-only state
-      await run(key, fn, arrays) -------->  [req][req][req] ...   batch ready when it holds
-        no thread hop per request            max_batch_size instances, or batch_timeout_micros
-                                             after its first request came
+    handlers (event loop: REST and gRPC)    one queue per (model, signature), loop-only state
+      await run(key, fn, arrays) -------->  [req][req][req] ...   dispatched at the end of the loop's
+        no thread hop per request            turn: a free worker takes what is queued at once
+                                             (batch_timeout_micros 0) or once the first request has
+                                             waited batch_timeout_micros or max_batch_size are queued
                                            ready batch -> a worker thread (at most num_batch_threads
                                              at once): concatenate, one fn call, split by rows;
                                              results handed back to the loop in one callback
 
-The same rules as :class:`pipelines.serving.batching.Batcher` (which the gRPC threads use):
-requests merge only within a group (the loaded version) and with the same input names, dtypes
-and per-row shapes; a request of ``max_batch_size`` rows or more runs alone; a failing merged
-call is retried request by request so only the bad one gets the error; more than
-``max_enqueued_batches`` full batches waiting is refused with 503 rather than queued.
+With ``batch_timeout_micros: 0`` and ``num_batch_threads`` = cores (TF Serving's advice for CPUs)
+an idle model answers a lone request at once, and requests accumulate only while every worker is
+busy: batching without waiting for a timeout. The rules of :class:`pipelines.serving.batching.Batcher`
+hold: requests merge only within a group (the loaded version) and with the same input names,
+dtypes and per-row shapes; a request of ``max_batch_size`` rows or more runs alone (it still waits
+in the queue and counts as one full batch); a failing merged call is retried request by request
+so only the bad one gets the error; more than ``max_enqueued_batches`` full batches waiting is
+refused with 503 rather than queued. A batcher used from a new event loop (the old one closed)
+starts with fresh queues. :meth:`AsyncBatcher.close` stops its worker threads.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ __all__ = ["AsyncBatcher"]
 
 
 class _Task:
-    __slots__ = ("arrays", "fn", "future", "rows", "shape_key", "time")
+    __slots__ = ("arrays", "fn", "future", "rows", "shape_key", "time", "weight")
 
     def __init__(
-        self, fn: Callable[[Arrays], Outputs], arrays: Arrays, rows: int, shape_key: tuple, future: Any
+        self, fn: Callable[[Arrays], Outputs], arrays: Arrays, rows: int, shape_key: Any, future: Any, weight: int
     ) -> None:
         self.fn, self.arrays, self.rows, self.shape_key, self.future = fn, arrays, rows, shape_key, future
+        self.weight = weight  # rows counted against the queue's limit: a full batch at most
         self.time = time.monotonic()
 
 
@@ -67,21 +73,35 @@ def _run_batch(batch: list[_Task]) -> list[tuple[bool, Any]]:
 
 
 class _Queue:
-    def __init__(self, options: BatchOptions, pool: ThreadPoolExecutor, on_batch: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        options: BatchOptions,
+        pool: ThreadPoolExecutor,
+        loop: asyncio.AbstractEventLoop,
+        on_batch: Callable[[int], None],
+    ) -> None:
         self.options = options
         self.pool = pool
+        self.loop = loop
         self.on_batch = on_batch
         self.tasks: deque[_Task] = deque()
-        self.rows = 0
+        self.rows = 0  # weights of the queued tasks
         self.running = 0
         self.timer: asyncio.TimerHandle | None = None
+        self.soon = False  # a dispatch is scheduled for the end of this turn of the loop
         self.timeout = options.batch_timeout_micros / 1e6
 
     def submit(self, task: _Task) -> None:
-        if self.rows + task.rows > self.options.max_enqueued_batches * self.options.max_batch_size:
+        if self.rows + task.weight > self.options.max_enqueued_batches * self.options.max_batch_size:
             raise ApiError("The batch scheduling queue to which this task was submitted is full; retry later", 503)
         self.tasks.append(task)
-        self.rows += task.rows
+        self.rows += task.weight
+        if not self.soon:  # requests read in this turn of the loop join the same batch
+            self.soon = True
+            self.loop.call_soon(self._on_soon)
+
+    def _on_soon(self) -> None:
+        self.soon = False
         self._dispatch()
 
     def _ready(self) -> bool:
@@ -89,31 +109,30 @@ class _Queue:
 
     def _dispatch(self) -> None:
         while self.tasks and self.running < self.options.num_batch_threads and self._ready():
-            batch = self._take()
+            batch, _, self.tasks = take_batch(self.tasks, self.options.max_batch_size)
+            self.rows -= sum(t.weight for t in batch)
             self.running += 1
             self.on_batch(len(batch))
-            loop = asyncio.get_running_loop()
-            self.pool.submit(self._work, loop, batch)
+            try:
+                self.pool.submit(self._work, batch)
+            except RuntimeError:  # the batcher closed (the server is stopping): refuse, never leave a caller waiting
+                self._done(batch, [(False, ApiError("the server is shutting down; retry later", 503))] * len(batch))
+                return
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         if self.tasks and self.running < self.options.num_batch_threads:
             left = self.tasks[0].time + self.timeout - time.monotonic()
-            self.timer = asyncio.get_running_loop().call_later(max(left, 0.0), self._on_timer)
+            self.timer = self.loop.call_later(max(left, 0.0), self._on_timer)
 
     def _on_timer(self) -> None:
         self.timer = None
         self._dispatch()
 
-    def _take(self) -> list[_Task]:
-        batch, rows, self.tasks = take_batch(self.tasks, self.options.max_batch_size)
-        self.rows -= rows
-        return batch
-
-    def _work(self, loop: asyncio.AbstractEventLoop, batch: list[_Task]) -> None:
+    def _work(self, batch: list[_Task]) -> None:
         results = _run_batch(batch)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting any more
-            loop.call_soon_threadsafe(self._done, batch, results)
+            self.loop.call_soon_threadsafe(self._done, batch, results)
 
     def _done(self, batch: list[_Task], results: list[tuple[bool, Any]]) -> None:
         self.running -= 1
@@ -134,7 +153,9 @@ class AsyncBatcher:
         self.options = options
         self.pool = ThreadPoolExecutor(max_workers=max(1, options.num_batch_threads), thread_name_prefix="batching")
         self._queues: dict[Hashable, _Queue] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.batch_sizes: list[int] = []  # requests per merged call, the latest 1,000
+        self.closed = False
 
     def _count(self, requests: int) -> None:
         self.batch_sizes.append(requests)
@@ -146,13 +167,23 @@ class AsyncBatcher:
     ) -> Outputs:
         """``fn(arrays)`` on a worker thread, possibly as one call with other requests' arrays of the
         same ``key`` and ``group``; call it on the event loop."""
+        if self.closed:
+            raise ApiError("the server is shutting down; retry later", 503)
         loop = asyncio.get_running_loop()
-        rows = _rows(arrays)
-        if rows == 0 or rows >= self.options.max_batch_size:
-            return await loop.run_in_executor(self.pool, fn, arrays)
+        if loop is not self._loop:  # a new loop: the old queues' waiters and callbacks belong to a closed one
+            self._loop, self._queues = loop, {}
         queue = self._queues.get(key)
         if queue is None:
-            queue = self._queues[key] = _Queue(self.options, self.pool, self._count)
-        task = _Task(fn, arrays, rows, (group, _shape_key(arrays)), loop.create_future())
+            queue = self._queues[key] = _Queue(self.options, self.pool, loop, self._count)
+        rows = _rows(arrays)
+        size = self.options.max_batch_size
+        # A request without one batch dimension never merges (a key of its own) and weighs a full batch.
+        shape_key = (group, _shape_key(arrays)) if rows else object()
+        task = _Task(fn, arrays, rows, shape_key, loop.create_future(), min(rows, size) if rows else size)
         queue.submit(task)
         return await task.future
+
+    def close(self) -> None:
+        """Stop the worker threads once the calls running finish; later runs get 503."""
+        self.closed = True
+        self.pool.shutdown(wait=False, cancel_futures=True)

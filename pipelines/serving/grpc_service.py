@@ -1,26 +1,32 @@
 """TF Serving's gRPC API: ``PredictionService`` (Predict, Classify, Regress, GetModelMetadata) and
 ``ModelService.GetModelStatus``, on the ``tensorflow_serving.apis`` stubs, so a stock client works.
 
-Every call goes through :class:`pipelines.serving.service.Service`, as REST does: the same
-version routing (``x-request-key`` metadata is the sticky route key), batching, metrics
-(``entrypoint="GRPC"``) and request log (``x-request-id`` metadata is the request id). Errors
-are gRPC statuses with TF Serving's codes and messages; a bearer token, when set, is the
-``authorization: Bearer <token>`` metadata. More than ``max_in_flight`` calls at once are
-refused by gRPC itself with RESOURCE_EXHAUSTED.
+The server is ``grpc.aio`` on the event loop REST answers on (one loop, no thread per call):
+a Predict with batching on awaits the loop's batcher, as REST's does; any other answer runs on
+the loop while answers are quick and no other call is in flight, else on a thread pool
+(:class:`pipelines.serving.offload.Offload`). Every call goes through
+:class:`pipelines.serving.service.Service`, as REST does: the same version routing
+(``x-request-key`` metadata is the sticky route key), batching, metrics (``entrypoint="GRPC"``)
+and request log (``x-request-id`` metadata is the request id). Errors are gRPC statuses with TF
+Serving's codes and messages; a bearer token, when set, is the ``authorization: Bearer <token>``
+metadata. More than ``max_in_flight`` calls at once are refused by gRPC itself with
+RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent import futures
 from typing import Any
 
 from pipelines.serving.auth import check_bearer
 from pipelines.serving.codec import ApiError
-from pipelines.serving.grpc_convert import examples_request, examples_response, predict_response, to_array
+from pipelines.serving.grpc_convert import examples_request, examples_response, fill_tensor, to_array
+from pipelines.serving.offload import INLINE_BYTES, Offload
 from pipelines.serving.service import TF_CODES, Call, Service, error_answer, signature
 
 __all__ = ["make_grpc_server"]
+
+_POOL_THREADS = 32
 
 
 def _spec(spec: Any) -> tuple[str, int | None, str | None]:
@@ -55,61 +61,98 @@ def _examples(request: Any) -> list[Any]:
 class _Servicer:
     """Both services' methods; registered with the generated ``add_*_to_server`` functions."""
 
-    def __init__(self, service: Service, token: str | None) -> None:
+    def __init__(self, service: Service, token: str | None, offload: Offload) -> None:
         self.service = service
         self.token = token
+        self.offload = offload
+        self.in_flight = 0
 
-    def answer(self, context: Any, api: str, spec: Any, fn: Callable[[Call, int | None, str | None], Any]) -> Any:
+    async def answer(
+        self,
+        context: Any,
+        api: str,
+        spec: Any,
+        fn: Callable[[Call, int | None, str | None], Any],
+        batched: Callable[[Call, int | None, str | None], Any] | None = None,
+        size: int = 0,
+    ) -> Any:
+        """``fn(call, version, label)`` on the loop or the pool, or ``await batched(...)`` when given;
+        any failure is aborted with TF Serving's status. A request of more than ``INLINE_BYTES``
+        (``size``) is never decoded or answered on the loop, which REST's clients share."""
         import grpc
 
-        metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+        metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         if self.token is not None:
             problem = check_bearer(metadata.get("authorization"), self.token)
             if problem:
                 self.service.metrics.rejected("auth")
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, problem)
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, problem)
         name, version, label = _spec(spec)
+        self.in_flight += 1
         try:
             with self.service.call(
                 "GRPC", api, name, metadata.get("x-request-id"), metadata.get("x-request-key")
             ) as call:
-                return fn(call, version, label)
+                if batched is not None and size <= INLINE_BYTES:
+                    return await batched(call, version, label)
+                alone = self.in_flight <= 1 and size <= INLINE_BYTES
+                return await self.offload.run(fn, call, version, label, alone=alone)
         except Exception as exc:  # noqa: BLE001 - every failure is a status, never a dropped call
             _, code, message = error_answer(exc)
-            context.abort(grpc.StatusCode[TF_CODES[code]], message)
+        finally:
+            self.in_flight -= 1
+        await context.abort(grpc.StatusCode[TF_CODES[code]], message)
 
     # ------------------------------------------------------------------ PredictionService
 
-    def Predict(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
+    def _predict_inputs(self, request: Any, call: Call, version: int | None, label: str | None) -> tuple[str, dict]:
+        self.service.resolve(call, version, label)
+        name = request.model_spec.signature_name or "serving_default"
+        sig = signature(call.loaded, name)  # type: ignore[arg-type] - resolved above
+        for key in request.inputs:
+            if key not in sig.inputs:
+                raise ApiError(
+                    f"input tensor alias not found in signature: {key}. Inputs expected to be in the set "
+                    f"{{{','.join(sorted(sig.inputs))}}}."
+                )
+        missing = sorted(set(sig.inputs) - set(request.inputs))
+        if missing:
+            raise ApiError(f"Missing input(s) of signature '{name}': {', '.join(missing)}")
+        return name, {k: to_array(v) for k, v in request.inputs.items()}
+
+    def _predict_response(self, request: Any, call: Call, name: str, outputs: dict) -> Any:
+        from tensorflow_serving.apis import predict_pb2
+
+        if request.output_filter:
+            unknown = [k for k in request.output_filter if k not in outputs]
+            if unknown:
+                raise ApiError(f"output tensor alias not found in signature: {unknown[0]}")
+            outputs = {k: outputs[k] for k in request.output_filter}
+        response = predict_pb2.PredictResponse()
+        for key, array in outputs.items():
+            fill_tensor(response.outputs[key], array)
+        loaded = call.loaded
+        response.model_spec.name = loaded.name  # type: ignore[union-attr] - resolved
+        response.model_spec.version.value = loaded.version  # type: ignore[union-attr]
+        response.model_spec.signature_name = name
+        self.service.log(call, lambda: request, lambda: response)
+        return response
+
+    async def Predict(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
         def run(call: Call, version: int | None, label: str | None) -> Any:
-            loaded = self.service.resolve(call, version, label)
-            name = request.model_spec.signature_name or "serving_default"
-            sig = signature(loaded, name)
-            for key in request.inputs:
-                if key not in sig.inputs:
-                    raise ApiError(
-                        f"input tensor alias not found in signature: {key}. Inputs expected to be in the set "
-                        f"{{{','.join(sorted(sig.inputs))}}}."
-                    )
-            missing = sorted(set(sig.inputs) - set(request.inputs))
-            if missing:
-                raise ApiError(f"Missing input(s) of signature '{name}': {', '.join(missing)}")
-            outputs = self.service.run(call, name, {k: to_array(v) for k, v in request.inputs.items()})
-            if request.output_filter:
-                unknown = [k for k in request.output_filter if k not in outputs]
-                if unknown:
-                    raise ApiError(f"output tensor alias not found in signature: {unknown[0]}")
-                outputs = {k: outputs[k] for k in request.output_filter}
-            response = predict_response(outputs)
-            response.model_spec.name = loaded.name
-            response.model_spec.version.value = loaded.version
-            response.model_spec.signature_name = name
-            self.service.log(call, lambda: request, lambda: response)
-            return response
+            name, arrays = self._predict_inputs(request, call, version, label)
+            return self._predict_response(request, call, name, self.service.run(call, name, arrays))
 
-        return self.answer(context, "predict", request.model_spec, run)
+        async def batched(call: Call, version: int | None, label: str | None) -> Any:
+            name, arrays = self._predict_inputs(request, call, version, label)
+            outputs = await self.service.run_async(call, name, arrays)
+            return self._predict_response(request, call, name, outputs)
 
-    def _examples_call(self, request: Any, context: Any, method: str) -> Any:
+        use_batcher = self.service.async_batcher is not None
+        size = request.ByteSize()
+        return await self.answer(context, "predict", request.model_spec, run, batched if use_batcher else None, size)
+
+    async def _examples_call(self, request: Any, context: Any, method: str) -> Any:
         def run(call: Call, version: int | None, label: str | None) -> Any:
             loaded = self.service.resolve(call, version, label)
             name = request.model_spec.signature_name or "serving_default"
@@ -122,15 +165,15 @@ class _Servicer:
             self.service.log(call, lambda: examples_request(method, examples), lambda: response)
             return response
 
-        return self.answer(context, method, request.model_spec, run)
+        return await self.answer(context, method, request.model_spec, run, size=request.ByteSize())
 
-    def Classify(self, request: Any, context: Any) -> Any:  # noqa: N802
-        return self._examples_call(request, context, "classify")
+    async def Classify(self, request: Any, context: Any) -> Any:  # noqa: N802
+        return await self._examples_call(request, context, "classify")
 
-    def Regress(self, request: Any, context: Any) -> Any:  # noqa: N802
-        return self._examples_call(request, context, "regress")
+    async def Regress(self, request: Any, context: Any) -> Any:  # noqa: N802
+        return await self._examples_call(request, context, "regress")
 
-    def GetModelMetadata(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetModelMetadata(self, request: Any, context: Any) -> Any:  # noqa: N802
         from google.protobuf import json_format
         from tensorflow_serving.apis import get_model_metadata_pb2
 
@@ -147,11 +190,11 @@ class _Servicer:
             response.metadata["signature_def"].Pack(defs)
             return response
 
-        return self.answer(context, "metadata", request.model_spec, run)
+        return await self.answer(context, "metadata", request.model_spec, run)
 
     # ------------------------------------------------------------------ ModelService
 
-    def GetModelStatus(self, request: Any, context: Any) -> Any:  # noqa: N802
+    async def GetModelStatus(self, request: Any, context: Any) -> Any:  # noqa: N802
         from google.protobuf import json_format
         from tensorflow_serving.apis import get_model_status_pb2
 
@@ -159,7 +202,7 @@ class _Servicer:
             status = self.service.registry.status(call.model, version, label)
             return json_format.ParseDict(status, get_model_status_pb2.GetModelStatusResponse())
 
-        return self.answer(context, "status", request.model_spec, run)
+        return await self.answer(context, "status", request.model_spec, run)
 
 
 def make_grpc_server(
@@ -169,9 +212,9 @@ def make_grpc_server(
     token: str | None = None,
     max_in_flight: int = 256,
     max_message_bytes: int = 64 * 1024 * 1024,
-    threads: int = 32,
-) -> tuple[Any, int]:
-    """``(grpc.Server not yet started, bound port)``; ``port=0`` picks a free port.
+) -> tuple[Any, int, Offload]:
+    """``(grpc.aio.Server not yet started, bound port, its thread pool)``; ``port=0`` picks a free port.
+    Call it on the event loop that will serve it.
 
     Raises:
         OSError: ``host:port`` cannot be bound.
@@ -185,9 +228,9 @@ def make_grpc_server(
         prediction_service_pb2_grpc.PredictionServiceServicer,
         model_service_pb2_grpc.ModelServiceServicer,
     )
-    servicer = type("Servicer", bases, {})(service, token)
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc"),
+    offload = Offload("grpc", _POOL_THREADS)
+    servicer = type("Servicer", bases, {})(service, token, offload)
+    server = grpc.aio.server(
         maximum_concurrent_rpcs=max_in_flight,
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -201,7 +244,9 @@ def make_grpc_server(
     try:
         bound = server.add_insecure_port(address)
     except RuntimeError as exc:
+        offload.close()
         raise OSError(f"cannot bind gRPC to {address}: {exc}") from exc
     if bound == 0:
+        offload.close()
         raise OSError(f"cannot bind gRPC to {address}")
-    return server, bound
+    return server, bound, offload

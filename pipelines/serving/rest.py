@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +32,7 @@ from pipelines.serving.auth import check_bearer
 from pipelines.serving.codec import ApiError
 from pipelines.serving.grpc_convert import examples_request, examples_response, predict_request, predict_response
 from pipelines.serving.metrics import CONTENT_TYPE
+from pipelines.serving.offload import INLINE_BYTES, Offload
 from pipelines.serving.registry import ModelRegistry
 from pipelines.serving.service import Call, Service, error_answer, signature, tf_error_message
 
@@ -45,10 +45,6 @@ _STATUS = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?", re.IGNORECASE
 )
 _OPEN_PATHS = ("/healthz", "/readyz")  # probes need no token
-_INLINE_BYTES = 64 * 1024  # a body up to this may be parsed on the event loop (batched, or a lone request)
-# A lone request runs on the loop only while requests take less than this: a slow model would hold
-# up the loop (health checks, other clients' bodies) for the whole call.
-_INLINE_SECONDS = 0.002
 _POOL_THREADS = 32
 _METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 METRICS_PATH = "/monitoring/prometheus/metrics"
@@ -239,13 +235,10 @@ class _TfServingEndpoint:
     anything else on the pool."""
 
     def __init__(self, service: Service, options: HttpOptions) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self.service = service
         self.options = options
-        self.pool = ThreadPoolExecutor(max_workers=_POOL_THREADS, thread_name_prefix="rest")
+        self.offload = Offload("rest", _POOL_THREADS)
         self.in_flight = lambda: 1  # set by _Guard: requests being answered, this one included
-        self.last_seconds = 0.0  # how long the last request not batched took to answer
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         headers = dict(scope["headers"])
@@ -265,17 +258,12 @@ class _TfServingEndpoint:
         key = headers.get(b"x-request-key", b"").decode("latin-1") or None
         method, path = scope["method"], scope["path"]
         answer = None
-        if self.service.async_batcher is not None and method == "POST" and len(body) <= _INLINE_BYTES:
+        if self.service.async_batcher is not None and method == "POST" and len(body) <= INLINE_BYTES:
             answer = await _predict_batched(self.service, path, body, request_id, key)
         if answer is None:
-            start = time.perf_counter()
-            if self.in_flight() <= 1 and len(body) <= _INLINE_BYTES and self.last_seconds <= _INLINE_SECONDS:
-                answer = handle(self.service, method, path, body, request_id, key)
-            else:
-                loop = asyncio.get_running_loop()
-                args = (self.service, method, path, body, request_id, key)
-                answer = await loop.run_in_executor(self.pool, handle, *args)
-            self.last_seconds = time.perf_counter() - start
+            alone = self.in_flight() <= 1 and len(body) <= INLINE_BYTES
+            args = (self.service, method, path, body, request_id, key)
+            answer = await self.offload.run(handle, *args, alone=alone)
         await _send(send, answer[0], answer[1].encode("utf-8"))
 
 

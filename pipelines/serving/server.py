@@ -1,17 +1,20 @@
-"""The built-in server: REST (Starlette on uvicorn, httptools, uvloop) and gRPC over one Service.
+"""The built-in server: REST (Starlette on uvicorn, httptools) and gRPC (``grpc.aio``) on one uvloop loop.
 
     RestServer(registry, host, port, options)    binds REST (and gRPC) now: a taken port fails here
-      serve_forever()                            gRPC started, uvicorn runs until shutdown
+      serve_forever()                            both transports answer on one event loop until shutdown
       begin_shutdown()                           signal-safe: /readyz 503, listeners closed, requests
                                                  in flight finish (up to drain_seconds), gRPC drains too
       shutdown()                                 begin_shutdown() and wait for serve_forever to return
 
-Signals are the caller's (``pipelines.serving.launch`` installs SIGTERM/SIGINT handlers that call
-:meth:`RestServer.begin_shutdown`), so uvicorn does not re-raise them and the process exits 0.
+When serve_forever returns, the thread pools (REST's, gRPC's, the batchers') are shut down and
+the request log is closed. Signals are the caller's (``pipelines.serving.launch`` installs
+SIGTERM/SIGINT handlers that call :meth:`RestServer.begin_shutdown`), so uvicorn does not re-raise
+them and the process exits 0.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import socket
@@ -81,6 +84,8 @@ class RestServer:
     def __init__(
         self, registry: ModelRegistry, host: str = "127.0.0.1", port: int = 8501, options: ServerOptions | None = None
     ) -> None:
+        import uvloop
+
         options = options or ServerOptions()
         self.options = options
         metrics = Metrics()
@@ -95,38 +100,56 @@ class RestServer:
         self.state: dict[str, Any] = {"draining": False}
         self.socket = _bind(host, port)
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        self.loop = uvloop.new_event_loop()  # both transports answer on it, in serve_forever's thread
         self.grpc: Any = None
         self.grpc_port: int | None = None
+        self._grpc_offload: Any = None
         if options.grpc_port is not None:
-            from pipelines.serving.grpc_service import make_grpc_server
-
             try:
-                self.grpc, self.grpc_port = make_grpc_server(
-                    self.service,
-                    host,
-                    options.grpc_port,
-                    options.http.token,
-                    options.http.max_in_flight,
-                    options.http.max_body_bytes,
-                )
+                self.grpc, self.grpc_port, self._grpc_offload = self.loop.run_until_complete(self._make_grpc(host))
             except OSError:
                 self.socket.close()
+                self.loop.close()
                 raise
-        self._uvicorn = _uvicorn_server(make_app(self.service, options.http, self.state), options)
+        self.app = make_app(self.service, options.http, self.state)
+        self._uvicorn = _uvicorn_server(self.app, options)
         self._done = threading.Event()
-        self._grpc_stopped: Any = None
+
+    async def _make_grpc(self, host: str) -> tuple[Any, int, Any]:
+        from pipelines.serving.grpc_service import make_grpc_server
+
+        http = self.options.http
+        grpc_port = self.options.grpc_port or 0
+        return make_grpc_server(self.service, host, grpc_port, http.token, http.max_in_flight, http.max_body_bytes)
+
+    async def _serve(self) -> None:
+        drain = self.options.drain_seconds
+        if self.grpc is not None:
+            await self.grpc.start()
+
+        async def stop_grpc_when_draining() -> None:
+            while not self._uvicorn.should_exit:
+                await asyncio.sleep(0.05)
+            await self.grpc.stop(grace=drain)
+
+        grpc_stopped = asyncio.ensure_future(stop_grpc_when_draining()) if self.grpc is not None else None
+        try:
+            await self._uvicorn.serve(sockets=[self.socket])
+        finally:
+            if grpc_stopped is not None:
+                self._uvicorn.should_exit = True
+                await asyncio.wait_for(grpc_stopped, drain + 1)
 
     def serve_forever(self) -> None:
         """Answer until :meth:`begin_shutdown`, then drain; returns when both transports stopped."""
         self._done.clear()
         try:
-            if self.grpc is not None:
-                self.grpc.start()
-            self._uvicorn.run(sockets=[self.socket])
+            self.loop.run_until_complete(self._serve())
         finally:
-            self._stop_grpc()
-            if self._grpc_stopped is not None:
-                self._grpc_stopped.wait(self.options.drain_seconds + 1)
+            self.app.endpoint.offload.close()
+            for pool in (self._grpc_offload, self.service.batcher, self.service.async_batcher):
+                if pool is not None:
+                    pool.close()
             if self.service.request_log is not None:
                 self.service.request_log.close()
             self._done.set()
@@ -135,11 +158,6 @@ class RestServer:
         """Stop taking requests and let those in flight finish (safe in a signal handler)."""
         self.state["draining"] = True
         self._uvicorn.should_exit = True
-        threading.Thread(target=self._stop_grpc, daemon=True).start()
-
-    def _stop_grpc(self) -> None:
-        if self.grpc is not None and self._grpc_stopped is None:
-            self._grpc_stopped = self.grpc.stop(grace=self.options.drain_seconds)
 
     def shutdown(self, timeout: float = 60.0) -> None:
         self.begin_shutdown()
@@ -147,6 +165,8 @@ class RestServer:
 
     def server_close(self) -> None:
         self.socket.close()
+        if not self.loop.is_running() and not self.loop.is_closed():
+            self.loop.close()
 
 
 def make_server(

@@ -52,7 +52,7 @@ def test_wheel_holds_every_module_the_vertex_job_runs(wheel: Path, compiled: dic
             if flag in args:
                 paths.add(args[args.index(flag) + 1])
     ours = {p for p in paths if p.startswith(("components.", "pipelines."))}
-    assert {"components.evaluator.Executor", "components.csv_example_gen.Executor"} <= ours, ours
+    assert {"components.evaluator.Executor", "components.local_executors.CsvExampleGenExecutor"} <= ours, ours
     for path in ours:
         module = path.rsplit(".", 1)[0]
         assert module.replace(".", "/") + ".py" in names, module

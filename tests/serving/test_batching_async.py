@@ -106,3 +106,76 @@ def test_a_full_queue_refuses_with_503_instead_of_waiting() -> None:
         await asyncio.gather(running, *queued)
 
     asyncio.run(main())
+
+
+def test_requests_of_max_batch_size_or_more_count_against_the_queue_limit() -> None:
+    release = threading.Event()
+
+    def slow(arrays: Any) -> dict[str, np.ndarray]:
+        release.wait(10)
+        return {"y": arrays["x"]}
+
+    batcher = AsyncBatcher(
+        BatchOptions(max_batch_size=2, batch_timeout_micros=0, max_enqueued_batches=1, num_batch_threads=1)
+    )
+    big = {"x": np.ones(5)}  # over max_batch_size: runs alone, but waits in the queue like any batch
+
+    async def main() -> None:
+        running = asyncio.ensure_future(batcher.run("sig", slow, big))  # on the one worker
+        await asyncio.sleep(0.05)
+        queued = asyncio.ensure_future(batcher.run("sig", slow, big))  # the one batch allowed to wait
+        await asyncio.sleep(0.05)
+        for _ in range(3):  # not queued without bound: refused at once
+            with pytest.raises(ApiError, match=r"batch scheduling queue .* is full") as info:
+                await asyncio.wait_for(batcher.run("sig", slow, big), 1)
+            assert info.value.status == 503
+        release.set()
+        results = await asyncio.gather(running, queued)
+        assert [r["y"].tolist() for r in results] == [[1.0] * 5] * 2
+
+    asyncio.run(main())
+
+
+def test_a_batcher_whose_event_loop_closed_serves_the_next_loop() -> None:
+    release, calls = threading.Event(), []
+
+    def fn(arrays: Any) -> dict[str, np.ndarray]:
+        calls.append(len(arrays["x"]))
+        if len(calls) == 1:
+            release.wait(10)  # the first loop closes while this call is still running
+        return {"y": arrays["x"] * 2}
+
+    batcher = AsyncBatcher(BatchOptions(max_batch_size=4, batch_timeout_micros=0, num_batch_threads=1))
+    x = {"x": np.array([1.0])}
+
+    async def abandoned() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(batcher.run("sig", fn, x), 0.1)
+
+    asyncio.run(abandoned())
+    threading.Timer(0.3, release.set).start()  # the call finishes after its loop closed
+
+    async def next_loop() -> Any:
+        return await asyncio.wait_for(batcher.run("sig", fn, x), 5)
+
+    try:
+        assert asyncio.run(next_loop())["y"].tolist() == [2.0]
+    finally:
+        release.set()
+    assert len(calls) == 2
+
+
+def test_a_closed_batcher_answers_503_and_never_leaves_a_caller_waiting() -> None:
+    batcher, calls = AsyncBatcher(BatchOptions(max_batch_size=4, batch_timeout_micros=1_000)), []
+    fn = doubler(calls)
+    batcher.pool.shutdown(wait=True)  # the pool is gone (the server stopping) while callers still queue
+    results = asyncio.run(asyncio.wait_for(_all(batcher, fn, 3), timeout=5))  # a hang fails here
+    assert all(isinstance(r, ApiError) and r.status == 503 for r in results) and calls == []
+    batcher.close()
+    later = gather(batcher, [(fn, {"x": np.ones(1)}, None)])
+    assert isinstance(later[0], ApiError) and later[0].status == 503
+
+
+async def _all(batcher: AsyncBatcher, fn: Any, count: int) -> list[Any]:
+    runs = (batcher.run("sig", fn, {"x": np.ones(1)}) for _ in range(count))
+    return await asyncio.gather(*runs, return_exceptions=True)

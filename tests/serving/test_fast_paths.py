@@ -142,6 +142,6 @@ def test_a_lone_request_runs_on_the_loop_only_while_requests_are_quick(monkeypat
             await one()
 
     asyncio.run(three())
-    endpoint.pool.shutdown()
+    endpoint.offload.close()
     main = threading.current_thread().name
     assert threads[0] == main and all(t.startswith("rest") for t in threads[1:]), threads

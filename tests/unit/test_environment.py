@@ -177,8 +177,17 @@ def test_rolling_months_that_no_pattern_names_exactly_are_refused(project: Path)
     path = _months(project, "2025-11", "2025-12", "2026-01")
     path = edit(project, lambda c: c["data"].update(rolling_spans=2))  # 2025-12 + 2026-01 -> 202[56]-[01][12]
     with pytest.raises(
-        ConfigError, match=r"data\.rolling_spans: data\.rolling_spans 2: .*2025-12, 2026-01.*older month"
+        ConfigError, match=r"data\.rolling_spans: data\.rolling_spans 2: .*2025-12, 2026-01.*another span"
     ):
+        check_environment(load_config(path))
+
+
+def test_rolling_spans_that_no_pattern_names_exactly_are_refused(project: Path) -> None:
+    for span in (8, 9, 10):  # span-9 + span-10: no glob of one width names both
+        (project / "data" / f"span-{span}").mkdir()
+        (project / "data" / f"span-{span}" / "ads.csv").write_text(HEADER + ROW)
+    path = edit(project, lambda c: c["data"].update(pattern="span-{SPAN}/*.csv", rolling_spans=2))
+    with pytest.raises(ConfigError, match=r"data\.rolling_spans: .*the spans span-9, span-10 of"):
         check_environment(load_config(path))
 
 

@@ -19,7 +19,9 @@ def test_image_executor_and_gate_inputs_only_with_an_image_feature(config: str, 
     nodes = {c.id: c for c in build_components(cfg, until="validate")}
     example_gen, gate = nodes["CsvExampleGen"], nodes["DataGate"]
     executor = example_gen.executor_spec.executor_class
-    assert executor is (image_example_gen.Executor if images else csv_example_gen.Executor)
+    # The project's executors, without TFX's sdist on the DirectRunner (components/local_executors.py).
+    assert issubclass(executor, csv_example_gen.Executor)
+    assert issubclass(executor, image_example_gen.Executor) == images
     assert ("examples" in gate.inputs) == images
     if images:
         assert gate.inputs["examples"].producer_component_id == "CsvExampleGen"

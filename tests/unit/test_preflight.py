@@ -10,7 +10,7 @@ import pytest
 from components.csv_cells import read_header
 from pipelines.config import load_config
 from pipelines.data.preflight import check_file, expected_columns, first_bad_byte, preflight
-from pipelines.data.sources import resolve
+from pipelines.data.sources import resolve, tfx_pattern
 from pipelines.errors import ConfigError, PreflightError
 
 COLS = ["a", "b", "y"]
@@ -26,6 +26,26 @@ def test_spans_latest_and_rolling(tmp_path: Path) -> None:
     assert latest.spans == [10] and latest.files == [str(tmp_path / "span-10" / "part.csv")]
     assert resolve(str(tmp_path), "span-{SPAN}/*.csv", rolling_spans=2).spans == [2, 10]
     assert resolve(str(tmp_path), "*.csv").files == []
+
+
+def test_rolling_spans_are_named_for_tfx_which_reads_one_span(tmp_path: Path) -> None:
+    """TFX's ExampleGen refuses RollingRange over 2+ spans: the newest N are handed over by name."""
+    for span in ("007", "008", "009"):
+        (tmp_path / f"span-{span}").mkdir()
+        (tmp_path / f"span-{span}" / "part.csv").write_text("a\n1\n")
+    assert tfx_pattern(str(tmp_path), "span-{SPAN}/*.csv") == "span-{SPAN}/*.csv"  # TFX picks the newest
+    two = tfx_pattern(str(tmp_path), "span-{SPAN}/*.csv", 2)
+    assert two == "span-00[89]/*.csv"
+    assert sorted(p.parent.name for p in tmp_path.glob(two)) == ["span-008", "span-009"]
+    for day in ("2026-01-31", "2026-02-01"):
+        (tmp_path / f"{day}.csv").write_text("a\n1\n")
+    assert tfx_pattern(str(tmp_path), "{YYYY}-{MM}-{DD}.csv", 2) == "2026-0[12]-[03]1.csv"
+    widths = tmp_path / "widths"  # span-9 and span-10: no glob of one width names both
+    for span in (8, 9, 10):
+        (widths / f"span-{span}").mkdir(parents=True)
+        (widths / f"span-{span}" / "part.csv").write_text("a\n1\n")
+    with pytest.raises(ValueError, match=r"reads exactly the spans span-9, span-10 of"):
+        tfx_pattern(str(widths), "span-{SPAN}/*.csv", 2)
 
 
 def test_date_spans(tmp_path: Path) -> None:

@@ -1036,3 +1036,16 @@ def test_advice_names_what_to_change_in_the_yaml(tmp_path: Path, task: str, name
         )
     ).read_text()
     assert "validation.drift.enabled" in validation and "tfdv." not in validation
+
+
+@pytest.mark.slow
+def test_the_summary_and_the_report_load_an_evaluation_once(tfma_output: str, tmp_path: Path) -> None:
+    """After a run the summary reads the metrics, then the report reads metrics and plots: one TFMA load."""
+    from components.evaluation_results import load_result, read_metrics
+
+    load_result.cache_clear()
+    summary_metrics = read_metrics(tfma_output, "candidate")
+    render_evaluation_report(tmp_path / "evaluation.html", title="model", eval_result_uri=tfma_output)
+    info = load_result.cache_info()
+    assert (info.misses, info.hits) == (2, 1)  # the candidate once (summary, then report), the baseline once
+    assert read_metrics(tfma_output, "candidate") == summary_metrics

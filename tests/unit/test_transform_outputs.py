@@ -121,6 +121,31 @@ def test_only_the_rows_training_will_draw_are_transformed(transformed, monkeypat
     assert sorted(streamed) == sorted(_batches(transformed, 1, 8))
 
 
+def test_a_capped_read_samples_every_shard_not_the_first_few(
+    transformed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ExampleGen writes a shard per input file: the rows training draws come from all of them."""
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    from components import trainer
+
+    _, graph, _ = transformed
+    for i in range(3):  # three shards of two rows; num = 10 * shard + k, so ranks name the shard
+        with tf.io.TFRecordWriter(str(tmp_path / f"data-{i}.gz"), "GZIP") as writer:
+            for k in range(2):
+                writer.write(_example({**ROWS[k], "num": [10.0 * i + k]}))
+    monkeypatch.setattr(trainer, "TRANSFORM_BATCH_SIZE", 1)
+
+    def nums(**kwargs) -> list[float]:
+        ds = trainer._dataset([str(tmp_path / "*.gz")], _Accessor, tft.TFTransformOutput(graph), "y", 6, **kwargs)
+        return np.round(next(iter(ds))[0]["num"].numpy().reshape(-1), 5).tolist()
+
+    ranks = {v: r for r, v in enumerate(sorted(nums()))}
+    assert len(ranks) == 6
+    assert sorted(ranks[v] // 2 for v in nums(rows=3)) == [0, 1, 2]
+
+
 def test_training_batches_are_the_transform_output_of_the_raw_examples(transformed) -> None:
     import tensorflow_transform as tft
 

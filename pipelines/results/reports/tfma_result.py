@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components import filesystem as fs
-from components.evaluation_results import metrics_by_slice, number, slice_name, split_diffs
+from components.evaluation_results import load_result, metrics_by_slice, number, slice_name, split_diffs
 from components.metric_names import output_name_of_class
 
 __all__ = ["load_evaluation"]
@@ -116,9 +116,7 @@ def _plot_data(plots: Any) -> dict[str, Any]:
 
 def _load_slices(uri: str, model_name: str | None) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]]]:
     """(metrics by slice, plot data by slice) for one model."""
-    import tensorflow_model_analysis as tfma
-
-    result = tfma.load_eval_result(uri, model_name=model_name)
+    result = load_result(uri, model_name)  # the summary read the same folder just before
     by_slice = metrics_by_slice(result)
     plots = {}
     for slice_key, plot in result.plots or []:
