@@ -93,12 +93,13 @@ def _run(config: Path, summary: Path, src: Path, store: bool = True) -> dict[str
         "load": f"{load:.1f}/{os.getloadavg()[0]:.1f}",
         "components": {c["name"]: c["seconds"] for c in data["components"]},
         "encoded": found[-1][0] if found else "all (no store)",
-        "profiled": _profiled(data["artifacts"]["statistics"]),
+        "profiled": profiled_rows(data["artifacts"]["statistics"]),
         "auc": round(data["metrics"].get("auc", float("nan")), 4),
     }
 
 
-def _profiled(statistics: str) -> int:
+def profiled_rows(statistics: str) -> int:
+    """Examples profiled in a Statistics artifact (train + eval): what StatisticsGen read."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     total = 0

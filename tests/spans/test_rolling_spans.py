@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from benchmarks.rolling_spans import profiled_rows  # examples per split in a Statistics artifact
 from pipelines.data.generators import write_ad_click
 from tests.spans.records import read_records
 
@@ -63,17 +64,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
 
 def rows(examples_uri: str, prefix: str = "", splits: tuple[str, ...] = ("train", "eval")) -> int:
     return sum(len(read_records(f)) for s in splits for f in Path(examples_uri, f"Split-{s}").glob(f"{prefix}*"))
-
-
-def profiled_rows(statistics_uri: str) -> int:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    total = 0
-    for split in ("train", "eval"):
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
-        stats.ParseFromString(Path(statistics_uri, f"Split-{split}", "FeatureStats.pb").read_bytes())
-        total += stats.datasets[0].num_examples
-    return total
 
 
 def store_log(summary: dict[str, Any]) -> str:

@@ -278,7 +278,7 @@ def test_no_promises_or_talk_of_our_machines(phrase: str) -> None:
 
 def test_performance_is_a_short_table_linking_the_benchmarks() -> None:
     section = README.split("## Performance\n", 1)[1].split("\n## ", 1)[0]
-    assert len(section.strip().splitlines()) <= 25
+    assert len(section.strip().splitlines()) <= 40  # the tables; the rest lives in benchmarks/README.md
     assert "](benchmarks/README.md)" in section
     assert any(table[0][1:] == ["this project", "vanilla TFX", "plain Keras"] for table in tables(section))
 
