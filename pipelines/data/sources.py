@@ -120,7 +120,8 @@ def _named(pattern: str, match: re.Match[str]) -> str:
     """``pattern`` with one span's placeholders as its files spell them: ``{YYYY}-{MM}/*.csv`` ->
     ``2026-10/*.csv``, ``span-{SPAN}/*.csv`` -> ``span-007/*.csv``."""
     for placeholder, group in _GROUPS.items():
-        pattern = pattern.replace(placeholder, match.group(group) if placeholder in pattern else "")
+        if placeholder in pattern:  # the match has a group only for the placeholders the pattern holds
+            pattern = pattern.replace(placeholder, match.group(group))
     return pattern
 
 
