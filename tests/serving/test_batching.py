@@ -18,6 +18,19 @@ from tests.serving.conftest import V2, Server, call, publish_both
 from tests.serving.toy_model import ROW, expected_probability
 
 
+def two_versions(calls: list[tuple[float, int]]) -> dict[int, Callable[[Any], dict[str, np.ndarray]]]:
+    """Two model versions by group (0: doubles ``x``, 1: triples it); each call appends (factor, rows)."""
+
+    def version(factor: float) -> Callable[[Any], dict[str, np.ndarray]]:
+        def fn(arrays: Any) -> dict[str, np.ndarray]:
+            calls.append((factor, len(arrays["x"])))
+            return {"y": arrays["x"] * factor}
+
+        return fn
+
+    return {0: version(2.0), 1: version(3.0)}
+
+
 def concurrently(n: int, fn: Callable[[int], Any]) -> list[Any]:
     """``fn(i)`` for i in range(n) on n threads released together; results (or exceptions) in order."""
     barrier, results = threading.Barrier(n), [None] * n
@@ -143,15 +156,7 @@ def test_the_server_merges_concurrent_requests_into_fewer_signature_calls(
 
 def test_calls_of_two_versions_share_a_queue_but_never_a_call() -> None:
     batcher, calls = Batcher(BatchOptions(max_batch_size=64, batch_timeout_micros=200_000)), []
-
-    def version(factor: float) -> Callable[[Any], dict[str, np.ndarray]]:
-        def fn(arrays: Any) -> dict[str, np.ndarray]:
-            calls.append((factor, len(arrays["x"])))
-            return {"y": arrays["x"] * factor}
-
-        return fn
-
-    fns = {0: version(2.0), 1: version(3.0)}
+    fns = two_versions(calls)
     results = concurrently(12, lambda i: batcher.run("sig", fns[i % 2], {"x": np.array([float(i)])}, group=i % 2))
     assert [r["y"].tolist() for r in results] == [[i * (2.0 if i % 2 == 0 else 3.0)] for i in range(12)]
     assert sum(n for _, n in calls) == 12 and len(calls) < 12  # merged, each call within one version

@@ -13,6 +13,7 @@ import pytest
 from pipelines.serving.batching import BatchOptions
 from pipelines.serving.batching_async import AsyncBatcher
 from pipelines.serving.codec import ApiError
+from tests.serving.test_batching import two_versions
 
 
 def doubler(calls: list[tuple[int, str]], fail_on_negative: bool = False) -> Callable[[Any], dict[str, np.ndarray]]:
@@ -68,30 +69,27 @@ def test_a_failing_merged_call_fails_only_the_caller_at_fault() -> None:
 
 def test_two_versions_share_a_queue_but_never_a_call() -> None:
     batcher, calls = AsyncBatcher(BatchOptions(max_batch_size=64, batch_timeout_micros=100_000)), []
-
-    def version(factor: float) -> Callable[[Any], dict[str, np.ndarray]]:
-        def fn(arrays: Any) -> dict[str, np.ndarray]:
-            calls.append((factor, len(arrays["x"])))
-            return {"y": arrays["x"] * factor}
-
-        return fn
-
-    fns = {0: version(2.0), 1: version(3.0)}
+    fns = two_versions(calls)
     results = gather(batcher, [(fns[i % 2], {"x": np.array([float(i)])}, i % 2) for i in range(12)])
     assert [r["y"].tolist() for r in results] == [[i * (2.0 if i % 2 == 0 else 3.0)] for i in range(12)]
     assert sorted(calls) == [(2.0, 6), (3.0, 6)]
 
 
-def test_a_full_queue_refuses_with_503_instead_of_waiting() -> None:
+def _one_slow_worker() -> tuple[AsyncBatcher, Callable[[Any], dict[str, np.ndarray]], threading.Event]:
+    """A batcher with one worker, batches of 2 and room for one waiting batch, and a model call that
+    holds its worker until the event is set (at most 10 s)."""
     release = threading.Event()
 
     def slow(arrays: Any) -> dict[str, np.ndarray]:
         release.wait(10)
         return {"y": arrays["x"]}
 
-    batcher = AsyncBatcher(
-        BatchOptions(max_batch_size=2, batch_timeout_micros=0, max_enqueued_batches=1, num_batch_threads=1)
-    )
+    options = BatchOptions(max_batch_size=2, batch_timeout_micros=0, max_enqueued_batches=1, num_batch_threads=1)
+    return AsyncBatcher(options), slow, release
+
+
+def test_a_full_queue_refuses_with_503_instead_of_waiting() -> None:
+    batcher, slow, release = _one_slow_worker()
     x = {"x": np.array([1.0])}
 
     async def main() -> None:
@@ -109,15 +107,7 @@ def test_a_full_queue_refuses_with_503_instead_of_waiting() -> None:
 
 
 def test_requests_of_max_batch_size_or_more_count_against_the_queue_limit() -> None:
-    release = threading.Event()
-
-    def slow(arrays: Any) -> dict[str, np.ndarray]:
-        release.wait(10)
-        return {"y": arrays["x"]}
-
-    batcher = AsyncBatcher(
-        BatchOptions(max_batch_size=2, batch_timeout_micros=0, max_enqueued_batches=1, num_batch_threads=1)
-    )
+    batcher, slow, release = _one_slow_worker()
     big = {"x": np.ones(5)}  # over max_batch_size: runs alone, but waits in the queue like any batch
 
     async def main() -> None:
