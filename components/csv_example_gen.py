@@ -64,6 +64,7 @@ __all__ = [
     "file_example_batches",
     "file_examples",
     "scan",
+    "set_formats",
     "split_columns",
     "split_files",
 ]
@@ -230,6 +231,16 @@ def _csv_to_example(pipeline: beam.Pipeline, exec_properties: dict[str, Any], sp
     return pipeline | "CsvToExamples" >> CsvToExamples(split_files(exec_properties, split_pattern))
 
 
+def set_formats(examples: Any, exec_properties: dict[str, Any]) -> None:
+    """The payload and file format TFX's ExampleGen records on its Examples artifact, from its properties."""
+    payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
+    file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
+    if payload:
+        examples_utils.set_payload_format(examples, payload)
+    if file_format:
+        examples_utils.set_file_format(examples, write_split.to_file_format_str(file_format))
+
+
 class Executor(BaseExampleGenExecutor):
     """TFX's CSV ExampleGen executor, reading with pyarrow (``components.arrow_csv``) and writing each
     file's shards where it is encoded (``components.split_writer``)."""
@@ -271,10 +282,5 @@ class Executor(BaseExampleGenExecutor):
                 uris = [artifact_utils.get_split_uri(examples, name) for name in split_names]
                 files = split_files(exec_properties, pattern)
                 _ = pipeline | f"CsvToShards[{','.join(split_names)}]" >> CsvToShards(files, uris, buckets)
-        payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
-        file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
         for artifact in examples:
-            if payload:
-                examples_utils.set_payload_format(artifact, payload)
-            if file_format:
-                examples_utils.set_file_format(artifact, write_split.to_file_format_str(file_format))
+            set_formats(artifact, exec_properties)

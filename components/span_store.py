@@ -38,8 +38,6 @@ from typing import Any
 
 import apache_beam as beam
 from tfx.components.example_gen import utils as example_gen_utils
-from tfx.components.example_gen import write_split
-from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
@@ -160,13 +158,11 @@ class Executor(LocalBeamExecutor, csv_example_gen.Executor):
         input_config, output_config = example_gen_pb2.Input(), example_gen_pb2.Output()
         proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY], input_config)
         proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config)
-        payload = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
         if (
             settings is None
             or len(input_config.splits) != 1
             or not output_config.split_config.splits
-            or output_config.split_config.HasField("partition_feature_name")
-            or payload not in (None, example_gen_pb2.FORMAT_TF_EXAMPLE)
+            or not self._writes_blocks(output_config, exec_properties)
         ):  # what the store does not cover: ExampleGen as it is
             super().Do(input_dict, output_dict, exec_properties)
             return
@@ -213,11 +209,7 @@ class Executor(LocalBeamExecutor, csv_example_gen.Executor):
             "encoded_patterns": {s: f"Split-{s}/{ENCODED_PREFIX}*" for s in split_names} if todo else None,
         }
         examples.set_string_custom_property(PROPERTY, json.dumps(record, sort_keys=True))
-        if payload:
-            examples_utils.set_payload_format(examples, payload)
-        file_format = exec_properties.get(standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
-        if file_format:
-            examples_utils.set_file_format(examples, write_split.to_file_format_str(file_format))
+        csv_example_gen.set_formats(examples, exec_properties)
         from absl import logging
 
         logging.info("span store: encoded %s, reused %s", record["encoded"] or "nothing", record["reused"] or "nothing")
